@@ -1,0 +1,435 @@
+"""Validated policy data → CompiledPolicy, once per cold start (or policy reload).
+
+Everything that can be decided before a request arrives is decided here: identity sources become
+direct lookups, regexes and globs become RE2 matchers, CIDRs become networks, JMESPath is
+compiled, route patterns are parsed, and rules are indexed. Every problem found is collected with
+its location, so a broken policy reports all of them at once.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import ipaddress
+import math
+import re
+from collections import Counter
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from authorizer.policy.compiled import (
+    REDACTED,
+    AllOf,
+    AnyOf,
+    Check,
+    CompiledPolicy,
+    CompiledRule,
+    JmesCheck,
+    Node,
+    Not,
+    Output,
+    RoutePattern,
+    RuleIndex,
+)
+from authorizer.policy.errors import Loc
+from authorizer.policy.sources import SourceError, check_source, getter, is_sensitive
+from authorizer.request import Request
+from authorizer.safe_regex import FullMatcher, RegexError
+from authorizer.secrets import SecretLookup, secret_lookup
+
+COMBINATORS = ("any", "all", "not", "jmespath")
+INDEX_MIN_RULES = 8  # below this a plain scan is as fast as a lookup
+
+
+class CompileErrors(Exception):
+    def __init__(self, errors: list[tuple[Loc, str]]) -> None:
+        self.errors = errors
+        super().__init__("; ".join(m for _, m in errors))
+
+
+def typed_key(value: Any) -> tuple[str, Any] | None:
+    """Hashable key with type-strict equality: "1", 1 and true never collide (1 == True in Python)."""
+    if isinstance(value, bool):
+        return ("bool", value)
+    if isinstance(value, int | float):
+        return None if isinstance(value, float) and math.isnan(value) else ("num", value)
+    if isinstance(value, str):
+        return ("str", value)
+    return None
+
+
+def _equals(expected: Any) -> Callable[[Any], bool]:
+    if isinstance(expected, bool):
+        return lambda v: v is expected
+    if isinstance(expected, str):
+        return lambda v: v == expected  # a str never equals a non-str
+    return lambda v: type(v) is not bool and isinstance(v, int | float) and v == expected
+
+
+def _number(value: Any) -> float | None:
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int | float):
+        return float(value)
+    if isinstance(value, str) and len(value) <= 64:
+        try:
+            number = float(value)
+        except ValueError:
+            return None
+        return number if math.isfinite(number) else None
+    return None
+
+
+def _glob_regex(pattern: str) -> str:
+    return "(?s)" + "".join(".*" if c == "*" else "." if c == "?" else re.escape(c) for c in pattern)
+
+
+def _address(value: Any) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
+    if not isinstance(value, str) or len(value) > 64:
+        return None
+    try:
+        address = ipaddress.ip_address(value.strip())
+    except ValueError:
+        return None
+    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
+        return address.ipv4_mapped
+    return address
+
+
+def _digest(text: str) -> bytes:
+    return hashlib.sha256(text.encode("utf-8", "surrogatepass")).digest()
+
+
+def _constant_time_equals(expected: str) -> Callable[[Any], bool]:
+    want = _digest(expected)
+    return lambda v: isinstance(v, str) and hmac.compare_digest(_digest(v), want)
+
+
+class _Compiler:
+    def __init__(self, data: Mapping[str, Any], secrets: SecretLookup) -> None:
+        self.data = data
+        self.secrets = secrets
+        self.errors: list[tuple[Loc, str]] = []
+        self.redact = frozenset(data.get("redact", ()))
+        self.secret_names = set(data.get("secrets", {}))
+
+    def error(self, loc: Loc, message: str) -> None:
+        self.errors.append((loc, message))
+
+    # -- conditions ---------------------------------------------------------------------------
+    def operator_test(self, op: str, arg: Any, loc: Loc) -> Callable[[Any], bool] | None:
+        if op == "equals":
+            return _equals(arg)
+        if op == "not_equals":
+            eq = _equals(arg)
+            return lambda v: not eq(v)
+        if op in ("one_of", "not_one_of"):
+            keys = frozenset(k for k in map(typed_key, arg) if k is not None)
+            if op == "one_of":
+                return lambda v: typed_key(v) in keys
+            return lambda v: typed_key(v) is not None and typed_key(v) not in keys
+        if op == "prefix":
+            return lambda v: isinstance(v, str) and v.startswith(arg)
+        if op == "suffix":
+            return lambda v: isinstance(v, str) and v.endswith(arg)
+        if op == "contains":
+            return lambda v: isinstance(v, str) and arg in v
+        if op in ("regex", "glob"):
+            try:
+                matcher = FullMatcher(arg if op == "regex" else _glob_regex(arg))
+            except RegexError as exc:
+                self.error(loc, str(exc))
+                return None
+            return lambda v: isinstance(v, str) and matcher(v)
+        if op == "cidr":
+            networks = []
+            for i, text in enumerate([arg] if isinstance(arg, str) else arg):
+                try:
+                    networks.append(ipaddress.ip_network(text, strict=False))
+                except ValueError:
+                    self.error(loc if isinstance(arg, str) else (*loc, i), f"invalid CIDR {text!r}")
+            nets = tuple(networks)
+
+            def in_networks(v: Any) -> bool:
+                address = _address(v)
+                return address is not None and any(address in n for n in nets)
+
+            return in_networks
+        if op in ("lt", "le", "gt", "ge"):
+            bound = float(arg)
+            compare: Callable[[float], bool] = {
+                "lt": lambda n: n < bound,
+                "le": lambda n: n <= bound,
+                "gt": lambda n: n > bound,
+                "ge": lambda n: n >= bound,
+            }[op]
+
+            def numeric(v: Any) -> bool:
+                n = _number(v)
+                return n is not None and compare(n)
+
+            return numeric
+        if op == "secret":
+            if arg not in self.secret_names:
+                self.error(loc, f"unknown secret {arg!r}; declare it under `secrets:`")
+                return None
+            lookup, name = self.secrets, arg
+
+            def secret_equals(v: Any) -> bool:
+                secret = lookup(name)
+                if secret is None or not isinstance(v, str):
+                    return False
+                return hmac.compare_digest(_digest(v), _digest(secret))
+
+            return secret_equals
+        self.error(loc, f"unknown operator {op!r}")  # pragma: no cover - the model forbids it
+        return None
+
+    def condition(self, source: str, spec: Any, loc: Loc) -> list[Node]:
+        try:
+            get = getter(source)
+        except SourceError as exc:
+            self.error(loc, str(exc))
+            return []
+        sensitive = is_sensitive(source, self.redact)
+        if not isinstance(spec, dict):
+            spec = {"one_of" if isinstance(spec, list) else "equals": spec}
+        mode = spec.get("values", "single")
+        ops = {k: v for k, v in spec.items() if k != "values"}
+        if not ops:
+            self.error(loc, "condition has no operator (equals, one_of, regex, exists, ...)")
+            return []
+        checks: list[Node] = []
+        for op, arg in ops.items():
+            op_loc = (*loc, op)
+            missing: bool | None = None
+            if op == "exists":
+                test: Callable[[Any], bool] | None = (lambda v: True) if arg else (lambda v: False)
+                missing = None if arg else True
+            elif op == "not":
+                test = self.negated(arg, op_loc)
+            else:
+                test = self.operator_test(op, arg, op_loc)
+            if test is None:
+                continue
+            index_key = None
+            if op == "equals" and mode == "single":
+                index_key = typed_key(arg)
+                if sensitive and isinstance(arg, str):  # secrets compare in constant time, index by digest
+                    test, index_key = _constant_time_equals(arg), ("sha256", _digest(arg))
+            shown = f"secret:{arg}" if op == "secret" else REDACTED if sensitive else arg
+            checks.append(Check(source, op, shown, get, test, mode, missing, sensitive, op_loc, index_key))
+        return checks
+
+    def negated(self, spec: Any, loc: Loc) -> Callable[[Any], bool] | None:
+        if not isinstance(spec, dict):
+            spec = {"one_of" if isinstance(spec, list) else "equals": spec}
+        tests = []
+        for op, arg in spec.items():
+            if op in ("exists", "values", "not"):
+                if op != "values" or arg != "single":
+                    self.error((*loc, op), f"`{op}` cannot be used inside `not`")
+                continue
+            test = self.operator_test(op, arg, (*loc, op))
+            if test is not None:
+                tests.append(test)
+        if not tests:
+            return None
+        return lambda v: not all(t(v) for t in tests)
+
+    def when(self, spec: Mapping[str, Any], loc: Loc) -> list[Node]:
+        nodes: list[Node] = []
+        for key, value in spec.items():  # identity sources first, in the order written
+            if key not in COMBINATORS:
+                nodes.extend(self.condition(key, value, (*loc, key)))
+        for key in ("any", "all"):
+            if key in spec:
+                groups = [AllOf(tuple(self.when(w, (*loc, key, i)))) for i, w in enumerate(spec[key])]
+                if not groups:
+                    self.error((*loc, key), f"`{key}` needs at least one entry")
+                nodes.append(AnyOf(tuple(groups)) if key == "any" else AllOf(tuple(groups)))
+        if "not" in spec:
+            inner = self.when(spec["not"], (*loc, "not"))
+            if not inner:
+                self.error((*loc, "not"), "`not` needs at least one condition")
+            nodes.append(Not(AllOf(tuple(inner))))
+        if "jmespath" in spec:
+            nodes.extend(self.jmespath(spec["jmespath"], (*loc, "jmespath")))
+        return nodes
+
+    def jmespath(self, expression: str, loc: Loc) -> list[Node]:
+        import jmespath  # only policies with raw expressions pay for it
+        from jmespath.exceptions import JMESPathError
+
+        try:
+            compiled = jmespath.compile(expression)
+        except JMESPathError as exc:
+            self.error(loc, f"invalid JMESPath expression {expression!r}: {exc}".replace("\n", " "))
+            return []
+        return [JmesCheck(expression, compiled.search, loc)]
+
+    # -- outputs and routes ------------------------------------------------------------------
+    def output(self, spec: Any, loc: Loc) -> Output:
+        if isinstance(spec, dict):
+            source = spec["from"]
+            try:
+                return Output(source=source, get=getter(source), sensitive=is_sensitive(source, self.redact))
+            except SourceError as exc:
+                self.error((*loc, "from"), str(exc))
+                return Output()
+        return Output(literal=spec)
+
+    def route(self, text: str, loc: Loc) -> RoutePattern | None:
+        if text.startswith("$"):  # WebSocket route key: $connect, $default, ...
+            if not re.fullmatch(r"\$[A-Za-z]+", text):
+                self.error(loc, f"invalid WebSocket route {text!r}")
+                return None
+            return RoutePattern(text, "", text, text.__eq__, text)
+        method, _, path = text.partition(" ")
+        method = method.upper()
+        if not re.fullmatch(r"[A-Z]+|\*", method) or not path.startswith("/"):
+            self.error(loc, f"route {text!r} must be `METHOD /path` (e.g. `GET /pets/*`) or `$connect`")
+            return None
+        method = "*" if method == "ANY" else method
+        parts, iam = [], []
+        for token in re.split(r"(\{[^}/]+\}|\*)", path):
+            if token == "*":
+                parts.append(".*")
+                iam.append("*")
+            elif token.startswith("{") and token.endswith("}"):
+                parts.append(".+" if token.endswith("+}") else "[^/]+")
+                iam.append("*")
+            elif "{" in token or "}" in token:
+                self.error(loc, f"route {text!r} has an unbalanced path parameter")
+                return None
+            else:
+                parts.append(re.escape(token))
+                iam.append(token)
+        iam_path = "".join(iam)
+        if len(parts) == len(iam) and "*" not in iam:
+            exact = path
+            return RoutePattern(text, method, exact, exact.__eq__, iam_path)
+        try:
+            matcher = FullMatcher("(?s)" + "".join(parts))
+        except RegexError as exc:  # pragma: no cover - built from escaped pieces
+            self.error(loc, str(exc))
+            return None
+        return RoutePattern(text, method, None, matcher, iam_path)
+
+    def rule(self, spec: Mapping[str, Any], position: int, default_resource: str) -> CompiledRule:
+        loc: Loc = ("rules", position)
+        routes = None
+        if spec.get("routes") is not None:
+            compiled = [self.route(r, (*loc, "routes", i)) for i, r in enumerate(spec["routes"])]
+            routes = tuple(r for r in compiled if r is not None)
+            if not spec["routes"]:
+                self.error((*loc, "routes"), "`routes` is empty: the rule could never apply")
+        resource = spec.get("resource") or default_resource
+        if resource == "routes" and routes is None:
+            self.error((*loc, "resource"), "resource `routes` needs the rule to list its `routes`")
+        context = []
+        for key, value in spec.get("context", {}).items():
+            if not key:
+                self.error((*loc, "context"), "context keys must not be empty")
+            context.append((key, self.output(value, (*loc, "context", key))))
+        principal = spec.get("principal")
+        usage = spec.get("usage_identifier_key")
+        return CompiledRule(
+            name=spec["name"],
+            position=position,
+            effect=spec["effect"],
+            conditions=tuple(self.when(spec.get("when", {}), (*loc, "when"))),
+            routes=routes,
+            principal=self.output(principal, (*loc, "principal")) if principal else Output(literal=spec["name"]),
+            context=tuple(context),
+            usage_identifier_key=self.output(usage, (*loc, "usage_identifier_key")) if usage else None,
+            resource=resource,
+            loc=loc,
+        )
+
+    def policy(self, name: str, digest: str) -> CompiledPolicy:
+        data = self.data
+        resource = data.get("resource", "method")
+        rules = [self.rule(spec, i, resource) for i, spec in enumerate(data["rules"])]
+        for rule_name, count in Counter(r.name for r in rules).items():
+            if count > 1:
+                dup = [r for r in rules if r.name == rule_name][1]
+                self.error((*dup.loc, "name"), f"duplicate rule name {rule_name!r}")
+        for key, source in enumerate(data.get("redact", [])):
+            try:
+                check_source(source)
+            except SourceError as exc:
+                self.error(("redact", key), str(exc))
+        for secret_name, ref in data.get("secrets", {}).items():
+            if sum(1 for v in ref.values() if v) != 1:
+                self.error(("secrets", secret_name), "a secret needs exactly one of env, ssm, secretsmanager")
+        if self.errors:
+            raise CompileErrors(self.errors)
+        return CompiledPolicy(
+            name=name,
+            digest=digest,
+            rules=tuple(rules),
+            index=build_index(tuple(rules)),
+            on_no_match=data.get("on_no_match", "unauthorized"),
+            resource=resource,
+            response=data.get("response", "iam"),
+            secrets=tuple(data.get("secrets", {})),
+        )
+
+
+def _index_keys(rule: CompiledRule) -> dict[str, Any]:
+    """Discriminators this rule can be indexed under: `route` → exact routes, source → value."""
+    keys: dict[str, Any] = {}
+    if rule.routes and all(p.exact_path is not None and p.method != "*" for p in rule.routes):
+        keys["route"] = frozenset(f"{p.method} {p.exact_path}" if p.method else p.text for p in rule.routes)
+    for node in rule.conditions:
+        if isinstance(node, Check) and node.index_key is not None:
+            keys.setdefault(node.source, frozenset([node.index_key]))
+    return keys
+
+
+def _route_key(r: Request) -> str:
+    return r.arn.route
+
+
+def _source_key(check: Check) -> Callable[[Request], Any]:
+    get, sensitive = check.get, check.sensitive
+
+    def key(r: Request) -> Any:
+        values = get(r)
+        if values is None or (len(values) > 1 and len(set(values)) > 1):
+            return None
+        value = values[0]
+        if sensitive and isinstance(value, str):
+            return ("sha256", _digest(value))
+        return typed_key(value)
+
+    return key
+
+
+def build_index(rules: tuple[CompiledRule, ...]) -> RuleIndex:
+    """Pick the discriminator that indexes the most rules; keep a scan for small policies."""
+    per_rule = [_index_keys(r) for r in rules]
+    counts = Counter(d for keys in per_rule for d in keys)
+    if not counts or counts.most_common(1)[0][1] < INDEX_MIN_RULES:
+        return RuleIndex(None, {}, rules)
+    best = counts.most_common(1)[0][0]
+    rest = tuple(r for r, keys in zip(rules, per_rule, strict=True) if best not in keys)
+    buckets: dict[Any, list[CompiledRule]] = {}
+    for rule, keys in zip(rules, per_rule, strict=True):
+        for value in keys.get(best, ()):
+            buckets.setdefault(value, []).append(rule)
+    table = {value: tuple(sorted((*keyed, *rest), key=lambda r: r.position)) for value, keyed in buckets.items()}
+    if best == "route":
+        return RuleIndex(_route_key, table, rest, "route")
+    check = next(n for r in rules for n in r.conditions if isinstance(n, Check) and n.source == best)
+    return RuleIndex(_source_key(check), table, rest, best)
+
+
+def compile_policy(
+    data: Mapping[str, Any], *, name: str = "policy", digest: str = "", secrets: SecretLookup | None = None
+) -> CompiledPolicy:
+    """Compile validated policy data (the model's dump); raise CompileErrors with every problem."""
+    if secrets is None:
+        secrets = secret_lookup(data.get("secrets", {}))
+    return _Compiler(data, secrets).policy(name, digest)

@@ -1,0 +1,131 @@
+"""Policy text → CompiledPolicy, with every problem reported as file:line:col.
+
+Three stages, each a plain hand-off: YAML (with positions) → pydantic validation (structure and
+types) → compile (meaning). Validation is the only stage that needs pydantic, the heaviest import
+of a cold start; its output, the validated data, is cached beside the policy the way Python caches
+bytecode (`__authorizer_cache__/`, keyed by the text's SHA-256 and this package's version), so a
+Lambda cold start with a packaged cache never imports pydantic at all.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from pathlib import Path
+from typing import Any
+
+from authorizer import __version__
+from authorizer.policy.compile import CompileErrors, compile_policy
+from authorizer.policy.compiled import CompiledPolicy
+from authorizer.policy.errors import Loc, PolicyError, Problem
+from authorizer.policy.yamlsource import SourceMap, YamlProblems, load_yaml
+from authorizer.secrets import SecretLookup
+
+CACHE_DIR = "__authorizer_cache__"
+MAX_POLICY_BYTES = 5 * 1024 * 1024
+
+
+def digest_of(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def _problems_from_validation(name: str, exc: Any, smap: SourceMap) -> list[Problem]:
+    from authorizer.policy.suggest import describe_validation_error
+
+    problems = []
+    for loc, message, at_key in describe_validation_error(exc):
+        line, col = smap.locate(loc, at_key=at_key)
+        problems.append(Problem(name, line, col, message))
+    return problems
+
+
+def validate_data(name: str, data: Any, smap: SourceMap) -> dict[str, Any]:
+    """Check structure and types with the pydantic models; return the normalised plain data."""
+    from pydantic import ValidationError
+
+    from authorizer.policy.model import Policy
+
+    if not isinstance(data, dict):
+        raise PolicyError([Problem(name, 1, 1, "a policy is a mapping with `version` and `rules`")])
+    try:
+        model = Policy.model_validate(data)
+    except ValidationError as exc:
+        raise PolicyError(sorted(_problems_from_validation(name, exc, smap), key=lambda p: (p.line, p.col))) from None
+    dumped: dict[str, Any] = model.model_dump(mode="json", by_alias=True, exclude_none=True)
+    dumped.pop("$schema", None)
+    return dumped
+
+
+def _cache_path(path: Path, digest: str) -> Path:
+    return path.parent / CACHE_DIR / f"{path.name}.{digest[:16]}.v{__version__}.json"
+
+
+def _read_cache(path: Path, digest: str) -> dict[str, Any] | None:
+    try:
+        cached = json.loads(_cache_path(path, digest).read_bytes())
+    except (OSError, ValueError):
+        return None
+    if not isinstance(cached, dict) or cached.get("digest") != digest or not isinstance(cached.get("data"), dict):
+        return None
+    data: dict[str, Any] = cached["data"]
+    return data
+
+
+def write_cache(path: Path, digest: str, data: dict[str, Any]) -> None:
+    """Best effort, like __pycache__: a read-only file system just means no cache."""
+    target = _cache_path(path, digest)
+    try:
+        target.parent.mkdir(exist_ok=True)
+        tmp = target.with_suffix(f".{os.getpid()}.tmp")
+        tmp.write_text(json.dumps({"digest": digest, "data": data}, separators=(",", ":")))
+        tmp.replace(target)
+    except OSError:
+        pass
+
+
+def compile_text(
+    name: str, raw: bytes, *, secrets: SecretLookup | None = None, validated: dict[str, Any] | None = None
+) -> tuple[CompiledPolicy, dict[str, Any]]:
+    """Parse, validate (unless `validated` data is given) and compile; raise PolicyError."""
+    if len(raw) > MAX_POLICY_BYTES:
+        raise PolicyError([Problem(name, 1, 1, f"policy is larger than {MAX_POLICY_BYTES} bytes")])
+    digest = digest_of(raw)
+    smap = SourceMap()
+    if validated is None:
+        try:
+            data, smap = load_yaml(raw)
+        except YamlProblems as exc:
+            raise PolicyError([Problem(name, p.line, p.col, p.message) for p in exc.problems]) from None
+        validated = validate_data(name, data, smap)
+    try:
+        compiled = compile_policy(validated, name=name, digest=digest[:12], secrets=secrets)
+    except CompileErrors as exc:
+        if not smap.values:  # cached data failed to compile: recompute positions from the text
+            _, smap = load_yaml(raw)
+        raise PolicyError(
+            sorted((_located(name, loc, msg, smap) for loc, msg in exc.errors), key=lambda p: (p.line, p.col))
+        ) from None
+    return compiled, validated
+
+
+def _located(name: str, loc: Loc, message: str, smap: SourceMap) -> Problem:
+    line, col = smap.locate(loc)
+    return Problem(name, line, col, message)
+
+
+def load_policy_file(
+    path: str | Path, *, secrets: SecretLookup | None = None, use_cache: bool = True
+) -> CompiledPolicy:
+    """Load a policy file; reuse (and refresh) the validated-data cache beside it."""
+    path = Path(path)
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise PolicyError([Problem(str(path), 1, 1, f"cannot read policy: {exc.strerror or exc}")]) from None
+    digest = digest_of(raw)
+    cached = _read_cache(path, digest) if use_cache else None
+    compiled, validated = compile_text(str(path), raw, secrets=secrets, validated=cached)
+    if use_cache and cached is None:
+        write_cache(path, digest, validated)
+    return compiled

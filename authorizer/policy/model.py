@@ -1,0 +1,142 @@
+"""The policy file's structure, as pydantic models: the single source of truth for validation and
+for the JSON Schema (`authorizer schema`).
+
+These models check structure and types. What needs more than a type (identity-source names,
+regexes, CIDRs, JMESPath, routes) is checked when the policy is compiled, with the same
+file:line:col locations. Requests never touch pydantic: the compiler works on the validated,
+plain-data dump of these models.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Discriminator,
+    Field,
+    StrictBool,
+    StrictFloat,
+    StrictInt,
+    StrictStr,
+    Tag,
+)
+
+Scalar = StrictStr | StrictInt | StrictFloat | StrictBool
+Number = StrictInt | StrictFloat
+ValuesMode = Literal["single", "any", "all", "joined"]
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+
+
+class FromRequest(_Strict):
+    """An output taken from the request, e.g. `{from: header.x-user}`."""
+
+    from_: str = Field(alias="from", description="Identity source to copy the value from.")
+
+
+class Operators(_Strict):
+    """A condition written as a mapping: every operator given must hold."""
+
+    equals: Scalar | None = Field(None, description="Type-strict equality.")
+    not_equals: Scalar | None = Field(None, description="Present and not equal.")
+    one_of: list[Scalar] | None = Field(None, description="Equal to one of these.")
+    not_one_of: list[Scalar] | None = Field(None, description="Present and equal to none of these.")
+    prefix: StrictStr | None = None
+    suffix: StrictStr | None = None
+    contains: StrictStr | None = None
+    regex: StrictStr | None = Field(None, description="RE2 regular expression (linear time), matched in full.")
+    glob: StrictStr | None = Field(None, description="`*` any characters, `?` one character; matched in full.")
+    cidr: StrictStr | list[StrictStr] | None = Field(None, description="IPv4/IPv6 network(s) the value is in.")
+    lt: Number | None = None
+    le: Number | None = None
+    gt: Number | None = None
+    ge: Number | None = None
+    exists: StrictBool | None = Field(None, description="true: present; false: absent.")
+    secret: StrictStr | None = Field(None, description="Equal (constant time) to the named secret.")
+    not_: Condition | None = Field(None, alias="not", description="Present and the inner condition fails.")
+    values: ValuesMode = Field(
+        "single",
+        description="When a name arrives more than once: single (default: refuse), any, all, or joined "
+        "(the comma-joined string).",
+    )
+
+
+def _condition_tag(value: Any) -> str:
+    if isinstance(value, dict | Operators):
+        return "operators:"
+    if isinstance(value, list):
+        return "one-of:"
+    return "equals:"
+
+
+Condition = Annotated[
+    Annotated[Operators, Tag("operators:")]
+    | Annotated[list[Scalar], Tag("one-of:")]
+    | Annotated[Scalar, Tag("equals:")],
+    Discriminator(_condition_tag),
+]
+
+
+class When(BaseModel):
+    """All must hold. Keys are identity sources (`header.X`, `query.X`, ...) or combinators."""
+
+    model_config = ConfigDict(extra="allow", populate_by_name=True)
+    __pydantic_extra__: dict[str, Condition] = Field(init=False)
+
+    any: list[When] | None = Field(None, description="At least one of these holds.")
+    all: list[When] | None = Field(None, description="Every one of these holds.")
+    not_: When | None = Field(None, alias="not", description="This does not hold (and every source in it is present).")
+    jmespath: StrictStr | None = Field(None, description="JMESPath over the request view; must yield true.")
+
+
+Output = StrictStr | FromRequest
+ContextValue = Scalar | FromRequest
+ResourceScope = Literal["method", "stage", "api", "routes"]
+
+
+class Rule(_Strict):
+    name: StrictStr = Field(min_length=1, max_length=128, pattern=r"^[A-Za-z0-9_.:-]+$")
+    description: StrictStr | None = None
+    effect: Literal["allow", "deny"]
+    routes: list[StrictStr] | None = Field(
+        None, description="Only for these routes: `GET /pets/*`, `ANY /admin/{proxy+}`, `$connect`."
+    )
+    when: When = Field(default_factory=lambda: When())
+    principal: Output | None = Field(None, description="principalId; defaults to the rule's name.")
+    context: dict[str, ContextValue] = Field(default_factory=dict)
+    usage_identifier_key: Output | None = None
+    resource: ResourceScope | None = Field(None, description="Overrides the policy's `resource` for this rule.")
+
+
+class SecretRef(_Strict):
+    """Where a secret lives; exactly one of env, ssm, secretsmanager."""
+
+    env: StrictStr | None = None
+    ssm: StrictStr | None = None
+    secretsmanager: StrictStr | None = None
+
+
+class Policy(_Strict):
+    schema_: StrictStr | None = Field(None, alias="$schema")
+    version: Literal[1]
+    description: StrictStr | None = None
+    on_no_match: Literal["unauthorized", "deny"] = Field(
+        "unauthorized", description="unauthorized: 401; deny: an explicit Deny policy (403)."
+    )
+    resource: ResourceScope = Field(
+        "method", description="What an Allow covers. Anything but `method` is safe under authorizer caching."
+    )
+    response: Literal["iam", "simple"] = Field(
+        "iam", description="HTTP API payload 2.0 only: IAM policy or simple `isAuthorized` response."
+    )
+    secrets: dict[str, SecretRef] = Field(default_factory=dict)
+    redact: list[StrictStr] = Field(default_factory=list, description="More identity sources to redact in traces.")
+    rules: list[Rule]
+
+
+Operators.model_rebuild()
+When.model_rebuild()

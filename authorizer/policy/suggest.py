@@ -1,0 +1,133 @@
+"""Turn pydantic's validation errors into short messages with did-you-mean.
+
+Pydantic reports a location path and a type; a policy author wants "unknown key 'efect' in rule;
+did you mean 'effect'?". The models are walked along the error's path to find which keys were
+allowed there.
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+import types
+import typing
+from typing import Any
+
+from pydantic import BaseModel, ValidationError
+
+from authorizer.policy.errors import Loc
+from authorizer.policy.model import Operators, Policy, When
+
+_TAGS = {"operators:": Operators, "one-of:": None, "equals:": None}  # Condition's union tags
+
+
+def _flatten(annotation: Any) -> list[Any]:
+    """The alternatives an annotation stands for, through Annotated and unions."""
+    origin = typing.get_origin(annotation)
+    if origin is typing.Annotated:
+        return _flatten(typing.get_args(annotation)[0])
+    if origin in (typing.Union, types.UnionType):
+        return [t for arg in typing.get_args(annotation) for t in _flatten(arg)]
+    return [annotation]
+
+
+def _step(annotation: Any, part: str | int) -> Any:
+    if isinstance(part, str) and part in _TAGS:
+        return _TAGS[part]
+    for candidate in _flatten(annotation):
+        origin = typing.get_origin(candidate)
+        if isinstance(candidate, type) and issubclass(candidate, BaseModel):
+            fields = {f.alias or n: f.annotation for n, f in candidate.model_fields.items()}
+            if part in fields:
+                return fields[part]
+            if candidate is When and isinstance(part, str):
+                return Operators  # an identity source's condition
+        elif origin is list and isinstance(part, int):
+            return typing.get_args(candidate)[0]
+        elif origin is dict and isinstance(part, str):
+            return typing.get_args(candidate)[1]
+    return None
+
+
+def _model_at(loc: Loc) -> type[BaseModel] | None:
+    """The model whose keys apply at `loc` (the parent of an offending key)."""
+    current: Any = Policy
+    for part in loc:
+        current = _step(current, part)
+    models = [c for c in _flatten(current) if isinstance(c, type) and issubclass(c, BaseModel)]
+    return models[0] if len(models) == 1 else None
+
+
+def _allowed(model: type[BaseModel]) -> list[str]:
+    return [f.alias or n for n, f in model.model_fields.items()]
+
+
+_MEMBER_NAMES = {
+    "str": "a string",
+    "int": "an integer",
+    "float": "a number",
+    "bool": "true or false",
+    "FromRequest": "{from: SOURCE}",
+    "Operators": "a mapping of operators",
+    "When": "a mapping of conditions",
+}
+
+
+def _member(part: Any) -> str | None:
+    """Pydantic names union members in error paths (`str`, `list[...]`, `FromRequest`)."""
+    if not isinstance(part, str):
+        return None
+    if part in _MEMBER_NAMES:
+        return _MEMBER_NAMES[part]
+    if part.startswith("list["):
+        return "a list"
+    if part.startswith("dict["):
+        return "a mapping"
+    return None
+
+
+def describe_validation_error(exc: ValidationError) -> list[tuple[Loc, str, bool]]:
+    """(location, message, points-at-key) for each problem; union alternatives folded into one."""
+    out: list[tuple[Loc, str, bool]] = []
+    mismatches: dict[Loc, list[str]] = {}
+    errors = exc.errors(include_url=False)
+    deep: list[Loc] = []
+    for err in errors:
+        raw = err["loc"]
+        loc: Loc = tuple(p for p in raw if p not in _TAGS and _member(p) is None)
+        if raw and _member(raw[-1]) is not None and err["type"].endswith("_type"):
+            mismatches.setdefault(loc, []).append(_member(raw[-1]) or "")
+            continue
+        deep.append(loc)
+        kind, at_key = err["type"], False
+        if kind == "extra_forbidden":
+            key = str(loc[-1])
+            parent = _model_at(tuple(raw[:-1]))
+            allowed = _allowed(parent) if parent else []
+            close = difflib.get_close_matches(key, allowed, n=1, cutoff=0.6)
+            hint = f"; did you mean {close[0]!r}?" if close else f"; allowed: {', '.join(allowed)}" if allowed else ""
+            message, at_key = f"unknown key {key!r}{hint}", True
+        elif kind == "missing":
+            message = f"missing required key {loc[-1]!r}"
+            loc = loc[:-1]
+        elif kind == "literal_error":
+            expected = err.get("ctx", {}).get("expected", "")
+            message = f"{err['input']!r} is not allowed here; expected {expected}"
+            close = difflib.get_close_matches(str(err["input"]), re.findall(r"'([^']*)'", expected), n=1)
+            if close:
+                message += f" (did you mean {close[0]!r}?)"
+        else:
+            message = f"{_field(loc)}: {err['msg'][0].lower()}{err['msg'][1:]}"
+        out.append((loc, message, at_key))
+    for loc, kinds in mismatches.items():
+        if any(d[: len(loc)] == loc and len(d) > len(loc) for d in deep):
+            continue  # a closer explanation from inside one alternative was already given
+        expected = ", ".join(dict.fromkeys(kinds))
+        out.append((loc, f"{_field(loc)}: expected {expected}", False))
+    unique = dict.fromkeys(out)
+    return list(unique)
+
+
+def _field(loc: Loc) -> str:
+    names = [str(p) for p in loc if isinstance(p, str)]
+    return names[-1] if names else "policy"

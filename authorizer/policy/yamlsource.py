@@ -1,0 +1,171 @@
+"""YAML → plain data, keeping where every key and value came from.
+
+Stricter than `yaml.safe_load`: duplicate keys are errors (PyYAML silently keeps the last), tags
+that would construct objects are refused, alias expansion is bounded (no "billion laughs"), and
+the text must be UTF-8. Composing uses libyaml's C parser when present.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import yaml
+
+from authorizer.policy.errors import Loc
+
+try:
+    from yaml import CSafeLoader as _Loader
+except ImportError:  # pragma: no cover - depends on how PyYAML was built
+    from yaml import SafeLoader as _Loader  # type: ignore[assignment]
+
+MAX_NODES = 200_000  # constructed values, aliases counted each time they are expanded
+MAX_DEPTH = 64
+
+_SCALAR_TAGS = {
+    "tag:yaml.org,2002:str",
+    "tag:yaml.org,2002:int",
+    "tag:yaml.org,2002:float",
+    "tag:yaml.org,2002:bool",
+    "tag:yaml.org,2002:null",
+}
+_SafeConstructor = yaml.constructor.SafeConstructor
+_SCALARS = _SafeConstructor()  # turns plain scalars (true, 12, 1.5, null) into values, as safe_load does
+_SEQ_TAG = "tag:yaml.org,2002:seq"
+_MAP_TAG = "tag:yaml.org,2002:map"
+
+
+@dataclass(frozen=True, slots=True)
+class Located:
+    """A problem found while reading the text, with its 1-based position."""
+
+    line: int
+    col: int
+    message: str
+
+
+class YamlProblems(Exception):
+    def __init__(self, problems: list[Located]) -> None:
+        self.problems = problems
+        super().__init__("; ".join(p.message for p in problems))
+
+
+@dataclass(slots=True)
+class SourceMap:
+    """Where each path was written: the key's position and the value's."""
+
+    keys: dict[Loc, tuple[int, int]] = field(default_factory=dict)
+    values: dict[Loc, tuple[int, int]] = field(default_factory=dict)
+
+    def locate(self, loc: Loc, *, at_key: bool = False) -> tuple[int, int]:
+        """Position of the longest known prefix of `loc`."""
+        for end in range(len(loc), -1, -1):
+            prefix = loc[:end]
+            table = self.keys if at_key and end == len(loc) else self.values
+            if prefix in table:
+                return table[prefix]
+            if prefix in self.keys:
+                return self.keys[prefix]
+        return (1, 1)
+
+
+def _pos(node: yaml.Node) -> tuple[int, int]:
+    return node.start_mark.line + 1, node.start_mark.column + 1
+
+
+class _Builder:
+    def __init__(self) -> None:
+        self.smap = SourceMap()
+        self.problems: list[Located] = []
+        self.count = 0
+
+    def fail(self, node: yaml.Node, message: str) -> None:
+        self.problems.append(Located(*_pos(node), message))
+
+    def build(self, node: yaml.Node, loc: Loc, depth: int) -> Any:
+        self.count += 1
+        if self.count > MAX_NODES:
+            raise YamlProblems(
+                [
+                    Located(
+                        *_pos(node),
+                        f"document expands to more than {MAX_NODES} values (alias expansion bomb?)",
+                    )
+                ]
+            )
+        if depth > MAX_DEPTH:
+            raise YamlProblems([Located(*_pos(node), f"nesting deeper than {MAX_DEPTH} levels")])
+        self.smap.values.setdefault(loc, _pos(node))
+        if isinstance(node, yaml.ScalarNode):
+            if node.tag not in _SCALAR_TAGS:
+                hint = " (quote dates and times)" if node.tag.endswith(":timestamp") else ""
+                self.fail(node, f"YAML tag {node.tag!r} is not allowed in a policy{hint}")
+                return None
+            return _SafeConstructor.yaml_constructors[node.tag](_SCALARS, node)
+        if isinstance(node, yaml.SequenceNode):
+            if node.tag != _SEQ_TAG:
+                self.fail(node, f"YAML tag {node.tag!r} is not allowed in a policy")
+                return None
+            return [self.build(item, (*loc, i), depth + 1) for i, item in enumerate(node.value)]
+        if isinstance(node, yaml.MappingNode):
+            if node.tag != _MAP_TAG:
+                self.fail(node, f"YAML tag {node.tag!r} is not allowed in a policy")
+                return None
+            out: dict[Any, Any] = {}
+            first_seen: dict[Any, tuple[int, int]] = {}
+            for key_node, value_node in node.value:
+                if key_node.tag == "tag:yaml.org,2002:merge":
+                    self.fail(key_node, "YAML merge keys (<<) are not allowed in a policy")
+                    continue
+                if not isinstance(key_node, yaml.ScalarNode):
+                    self.fail(key_node, "mapping keys must be plain scalars")
+                    continue
+                if key_node.tag not in _SCALAR_TAGS:
+                    self.fail(key_node, f"YAML tag {key_node.tag!r} is not allowed in a policy")
+                    continue
+                key = _SafeConstructor.yaml_constructors[key_node.tag](_SCALARS, key_node)
+                if not isinstance(key, str):
+                    key = "null" if key is None else str(key).lower() if isinstance(key, bool) else str(key)
+                if key in first_seen:
+                    line, col = first_seen[key]
+                    self.fail(key_node, f"duplicate key {key!r} (first defined at line {line}, column {col})")
+                    continue
+                first_seen[key] = _pos(key_node)
+                self.smap.keys[(*loc, key)] = _pos(key_node)
+                out[key] = self.build(value_node, (*loc, key), depth + 1)
+            return out
+        self.fail(node, "unsupported YAML node")  # pragma: no cover - composer yields only the three
+        return None
+
+
+def load_yaml(data: bytes) -> tuple[Any, SourceMap]:
+    """Parse one YAML document; raise YamlProblems listing everything wrong with the text."""
+    if not data.strip():
+        raise YamlProblems([Located(1, 1, "file is empty")])
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = data[: exc.start].count(b"\n") + 1
+        raise YamlProblems([Located(line, 1, f"not UTF-8 text (byte {exc.start})")]) from None
+    try:
+        loader = _Loader(text)
+        try:
+            root = loader.get_single_node()
+        finally:
+            loader.dispose()
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        line, col = (mark.line + 1, mark.column + 1) if mark else (1, 1)
+        raise YamlProblems([Located(line, col, f"YAML syntax error: {exc.problem or exc.context}")]) from None
+    except yaml.YAMLError as exc:
+        raise YamlProblems([Located(1, 1, f"YAML error: {exc}")]) from None
+    if root is None:
+        raise YamlProblems([Located(1, 1, "file holds no YAML document")])
+    builder = _Builder()
+    try:
+        value = builder.build(root, (), 0)
+    except RecursionError:
+        raise YamlProblems([Located(1, 1, "document nested too deeply")]) from None
+    if builder.problems:
+        raise YamlProblems(builder.problems)
+    return value, builder.smap

@@ -1,0 +1,41 @@
+"""Shared fixtures: the AWS sample events from ../shared/fixtures and small event builders."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+REPO = Path(__file__).resolve().parent.parent
+FIXTURES = REPO.parent / "shared" / "fixtures" / "aws-events"
+POLICIES = REPO / "policies"
+
+# SAM CLI's own defaults for its generated-event templates (samcli event-mapping.json)
+SAM_DEFAULTS = {
+    "partition": "aws",
+    "region": "us-east-1",
+    "account_id": "123456789012",
+    "restApiId": "abcdef123",
+    "stage": "test",
+    "method": "GET",
+    "resource": "request",
+}
+
+
+def load_fixture(relative: str) -> dict[str, Any]:
+    text = (FIXTURES / relative).read_text(encoding="utf-8-sig")
+    for key, value in SAM_DEFAULTS.items():
+        text = text.replace("{{{" + key + "}}}", value)
+    data: dict[str, Any] = json.loads(text)
+    return data
+
+
+def all_fixture_paths() -> list[Path]:
+    return sorted(p for p in FIXTURES.rglob("*.json"))
+
+
+@pytest.fixture
+def fixture_event():
+    return load_fixture
