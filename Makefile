@@ -26,8 +26,10 @@ unit: $(STAMP)
 
 test: lint typecheck unit
 
+FIXTURES := ../shared/fixtures/aws-events
+
 demo: $(STAMP)
-	$(BIN)/python -m authorizer.demo
+	$(BIN)/authorizer demo $(if $(wildcard $(FIXTURES)),--fixtures $(FIXTURES))
 
 clean:
 	rm -rf $(VENV) build dist .mypy_cache .pytest_cache .ruff_cache

@@ -31,11 +31,11 @@ def _value(output: Output, r: Request) -> Any:
 
 def _resources(rule: CompiledRule | None, scope: str, r: Request) -> tuple[str, ...]:
     arn = r.arn
-    if scope == "stage":
-        return (arn.stage_resource(),)
+    if scope == "stage" or (scope == "routes" and rule is not None and rule.routes is None):
+        return (arn.stage_resource(),)  # a rule without `routes` applies to every route of the stage
     if scope == "api":
         return (arn.api_resource(),)
-    if scope == "routes" and rule is not None and rule.routes:
+    if scope == "routes" and rule is not None and rule.routes is not None:
         return tuple(dict.fromkeys(arn.route_resource(p.method, p.iam_path) for p in rule.routes))
     return (r.arn_text,)
 

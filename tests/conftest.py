@@ -39,3 +39,17 @@ def all_fixture_paths() -> list[Path]:
 @pytest.fixture
 def fixture_event():
     return load_fixture
+
+
+def compile_yaml(text: str, name: str = "policy.yaml", secrets=None):
+    """Compile a policy from YAML text, as the loader does (raises PolicyError)."""
+    from authorizer.policy.load import compile_text
+
+    return compile_text(name, text.encode(), secrets=secrets)[0]
+
+
+def decide_event(policy_text: str, event: dict[str, Any], **kwargs: Any):
+    from authorizer.engine import decide
+    from authorizer.request import Request
+
+    return decide(compile_yaml(policy_text, **kwargs), Request(event))

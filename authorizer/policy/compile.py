@@ -325,8 +325,6 @@ class _Compiler:
             if not spec["routes"]:
                 self.error((*loc, "routes"), "`routes` is empty: the rule could never apply")
         resource = spec.get("resource") or default_resource
-        if resource == "routes" and routes is None:
-            self.error((*loc, "resource"), "resource `routes` needs the rule to list its `routes`")
         context = []
         for key, value in spec.get("context", {}).items():
             if not key:

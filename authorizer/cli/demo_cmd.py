@@ -1,0 +1,97 @@
+"""`authorizer demo`: every shipped sample event through its policy, as a table.
+
+Sample events live in `policies/events/<policy name>/`; `--fixtures DIR` adds a folder of other
+events (e.g. AWS's own samples) decided by `policies/example.yaml`. The last column is what API
+Gateway would answer the caller.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from pathlib import Path
+from typing import Any
+
+from authorizer.cli.io import EXIT_FINDINGS, EXIT_OK, EXIT_USAGE, UsageError, load_policy_or_report, read_json
+from authorizer.decision import Decision
+from authorizer.handler import Runtime, evaluate
+from authorizer.policy.store import StaticPolicyStore
+from authorizer.settings import Settings
+
+# Demo-only secret values for the shipped policies that read secrets from the environment.
+DEMO_SECRETS = {"CHAT_TICKET": "demo-ticket", "OPS_API_KEY": "demo-ops-key"}
+
+
+def register(subparsers: Any) -> None:
+    p = subparsers.add_parser("demo", help="decide the shipped sample events and print a table")
+    p.add_argument("policies", nargs="?", default="policies", help="folder of policies (default: policies)")
+    p.add_argument("--fixtures", help="another folder of events, decided by example.yaml")
+    p.set_defaults(run=run)
+
+
+def gateway_answer(decision: Decision, response: dict[str, Any] | None) -> str:
+    """What the caller gets back (apigw-domain.md §2.3)."""
+    if response is None:
+        return "401 Unauthorized"
+    if "isAuthorized" in response:
+        return "200 OK" if response["isAuthorized"] is True else "403 Forbidden"
+    effect = response["policyDocument"]["Statement"][0]["Effect"]
+    return "200 OK" if effect == "Allow" else "403 Forbidden (explicit deny)"
+
+
+def _rows(policy_path: Path, events: list[Path], label_root: Path) -> list[list[str]]:
+    policy = load_policy_or_report(str(policy_path))
+    if policy is None:
+        raise UsageError(f"{policy_path}: policy does not load")
+    runtime = Runtime(Settings(policy=str(policy_path), metrics=False), StaticPolicyStore(policy))
+    rows = []
+    for event_path in events:
+        try:
+            event = read_json(str(event_path))
+        except UsageError:
+            continue
+        decision, request, response = evaluate(event, runtime)
+        rows.append(
+            [
+                policy_path.name,
+                str(event_path.relative_to(label_root)),
+                request.kind if request else "-",
+                decision.effect,
+                decision.rule or f"({decision.reason[:40]})",
+                decision.principal or "",
+                gateway_answer(decision, response),
+            ]
+        )
+    return rows
+
+
+def _table(rows: list[list[str]]) -> str:
+    header = ["policy", "event", "kind", "decision", "rule", "principal", "API Gateway answers"]
+    widths = [max(len(r[i]) for r in [header, *rows]) for i in range(len(header))]
+    lines = ["  ".join(c.ljust(w) for c, w in zip(header, widths, strict=True))]
+    lines.append("  ".join("-" * w for w in widths))
+    lines += ["  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)) for r in rows]
+    return "\n".join(lines)
+
+
+def run(args: argparse.Namespace) -> int:
+    for name, value in DEMO_SECRETS.items():
+        os.environ.setdefault(name, value)
+    folder = Path(args.policies)
+    try:
+        rows: list[list[str]] = []
+        for policy_path in sorted(folder.glob("*.yaml")):
+            events_dir = folder / "events" / policy_path.stem
+            rows += _rows(policy_path, sorted(events_dir.glob("*.json")), folder / "events")
+        if args.fixtures:
+            fixtures = Path(args.fixtures)
+            rows += _rows(folder / "example.yaml", sorted(fixtures.rglob("*.json")), fixtures)
+    except UsageError as exc:
+        print(f"authorizer demo: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    if not rows:
+        print(f"authorizer demo: no policies with events under {folder}", file=sys.stderr)
+        return EXIT_FINDINGS
+    print(_table(rows))
+    return EXIT_OK
