@@ -54,21 +54,22 @@ def _str_map(raw: object) -> dict[str, str]:
 
 
 def _multi_map(single: object, multi: object, fold_case: bool) -> dict[str, Values]:
-    """Merge a single-value map (last value) with its multiValue twin (all values)."""
+    """Merge a single-value map (last value) with its multiValue twin (all values).
+
+    API Gateway's single value is one of the multiValue ones; if an event says otherwise, both are
+    kept, so the name reads as conflicting (refused by default) rather than trusting either map.
+    """
     merged: dict[str, list[str]] = {}
-    multi_names: set[str] = set()
     if isinstance(multi, dict):
         for name, values in multi.items():
-            if not isinstance(name, str) or not isinstance(values, list):
-                continue
-            key = name.lower() if fold_case else name
-            merged.setdefault(key, []).extend(v for v in values if isinstance(v, str))
-            multi_names.add(name)
+            if isinstance(name, str) and isinstance(values, list):
+                key = name.lower() if fold_case else name
+                merged.setdefault(key, []).extend(v for v in values if isinstance(v, str))
     for name, value in _str_map(single).items():
-        if name in multi_names:
-            continue  # the multiValue map already holds every value, this one included
         key = name.lower() if fold_case else name
-        merged.setdefault(key, []).append(value)
+        known = merged.setdefault(key, [])
+        if value not in known:
+            known.append(value)
     return {k: tuple(v) for k, v in merged.items() if v}
 
 

@@ -53,3 +53,15 @@ def decide_event(policy_text: str, event: dict[str, Any], **kwargs: Any):
     from authorizer.request import Request
 
     return decide(compile_yaml(policy_text, **kwargs), Request(event))
+
+
+@pytest.fixture
+def log_output(monkeypatch):
+    """Everything the handler's Powertools logger writes, as text (its stream is bound at import)."""
+    import io
+
+    from authorizer import handler
+
+    buffer = io.StringIO()
+    monkeypatch.setattr(handler.logger.registered_handler, "stream", buffer)
+    return buffer

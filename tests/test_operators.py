@@ -133,7 +133,9 @@ def test_every_identity_source(source, spec, value):
     event = RequestSpec(**spec).to_event("rest")
     policy = f"version: 1\nrules:\n  - name: r\n    effect: allow\n    when:\n      {source}: {value}\n"
     assert decide_event(policy, event).effect == "allow"
-    wrong = f"version: 1\nrules:\n  - name: r\n    effect: allow\n    when:\n      {source}: not-{value.strip(chr(34))}\n"
+    wrong = (
+        f"version: 1\nrules:\n  - name: r\n    effect: allow\n    when:\n      {source}: not-{value.strip(chr(34))}\n"
+    )
     assert decide_event(wrong, event).effect == "unauthorized"
 
 

@@ -64,9 +64,18 @@ def test_same_name_in_two_cases_keeps_both_values():
     assert sorted(Request(event).headers()["x-key"]) == ["a", "b"]
 
 
-@pytest.mark.parametrize("field", ["headers", "multiValueHeaders", "queryStringParameters",
-                                   "multiValueQueryStringParameters", "stageVariables", "requestContext",
-                                   "pathParameters"])
+@pytest.mark.parametrize(
+    "field",
+    [
+        "headers",
+        "multiValueHeaders",
+        "queryStringParameters",
+        "multiValueQueryStringParameters",
+        "stageVariables",
+        "requestContext",
+        "pathParameters",
+    ],
+)
 @pytest.mark.parametrize("value", [None, "junk", 3, []])
 def test_every_map_may_be_null_absent_or_junk(field, value):
     event = RequestSpec(headers={"a": "1"}, query={"q": "1"}).to_event("rest")
@@ -83,7 +92,9 @@ def test_multi_value_maps_hold_every_value():
 
 
 def test_http_v2_comma_joined_values_are_split():
-    r = Request(RequestSpec(query={"p": ["a", "b"]}, headers={"X-Forwarded-For": "1.1.1.1, 2.2.2.2"}).to_event("http-v2"))
+    r = Request(
+        RequestSpec(query={"p": ["a", "b"]}, headers={"X-Forwarded-For": "1.1.1.1, 2.2.2.2"}).to_event("http-v2")
+    )
     assert r.query()["p"] == ("a", "b")
     assert r.headers()["x-forwarded-for"] == ("1.1.1.1", "2.2.2.2")
 

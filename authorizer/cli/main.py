@@ -13,6 +13,7 @@ from collections.abc import Sequence
 # subcommand → module in authorizer.cli exposing register(subparsers) and run(args) -> int
 COMMANDS = {
     "eval": "authorizer.cli.eval_cmd",
+    "schema": "authorizer.cli.schema_cmd",
     "demo": "authorizer.cli.demo_cmd",
 }
 

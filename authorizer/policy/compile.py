@@ -42,9 +42,11 @@ INDEX_MIN_RULES = 8  # below this a plain scan is as fast as a lookup
 
 
 class CompileErrors(Exception):
-    def __init__(self, errors: list[tuple[Loc, str]]) -> None:
+    """Every problem found: (location, message, whether it is about the key rather than the value)."""
+
+    def __init__(self, errors: list[tuple[Loc, str, bool]]) -> None:
         self.errors = errors
-        super().__init__("; ".join(m for _, m in errors))
+        super().__init__("; ".join(m for _, m, _ in errors))
 
 
 def typed_key(value: Any) -> tuple[str, Any] | None:
@@ -66,11 +68,19 @@ def _equals(expected: Any) -> Callable[[Any], bool]:
     return lambda v: type(v) is not bool and isinstance(v, int | float) and v == expected
 
 
+def _as_float(number: int | float) -> float:
+    """float(), saturating: an int beyond the double range is ±inf rather than an OverflowError."""
+    try:
+        return float(number)
+    except OverflowError:
+        return math.inf if number > 0 else -math.inf
+
+
 def _number(value: Any) -> float | None:
     if isinstance(value, bool):
         return None
     if isinstance(value, int | float):
-        return float(value)
+        return _as_float(value)
     if isinstance(value, str) and len(value) <= 64:
         try:
             number = float(value)
@@ -109,12 +119,12 @@ class _Compiler:
     def __init__(self, data: Mapping[str, Any], secrets: SecretLookup) -> None:
         self.data = data
         self.secrets = secrets
-        self.errors: list[tuple[Loc, str]] = []
+        self.errors: list[tuple[Loc, str, bool]] = []
         self.redact = frozenset(data.get("redact", ()))
         self.secret_names = set(data.get("secrets", {}))
 
-    def error(self, loc: Loc, message: str) -> None:
-        self.errors.append((loc, message))
+    def error(self, loc: Loc, message: str, *, at_key: bool = False) -> None:
+        self.errors.append((loc, message, at_key))
 
     # -- conditions ---------------------------------------------------------------------------
     def operator_test(self, op: str, arg: Any, loc: Loc) -> Callable[[Any], bool] | None:
@@ -127,7 +137,7 @@ class _Compiler:
             keys = frozenset(k for k in map(typed_key, arg) if k is not None)
             if op == "one_of":
                 return lambda v: typed_key(v) in keys
-            return lambda v: typed_key(v) is not None and typed_key(v) not in keys
+            return lambda v: typed_key(v) not in keys  # like not_equals: any present value but these
         if op == "prefix":
             return lambda v: isinstance(v, str) and v.startswith(arg)
         if op == "suffix":
@@ -156,7 +166,7 @@ class _Compiler:
 
             return in_networks
         if op in ("lt", "le", "gt", "ge"):
-            bound = float(arg)
+            bound = _as_float(arg)
             compare: Callable[[float], bool] = {
                 "lt": lambda n: n < bound,
                 "le": lambda n: n <= bound,
@@ -189,7 +199,7 @@ class _Compiler:
         try:
             get = getter(source)
         except SourceError as exc:
-            self.error(loc, str(exc))
+            self.error(loc, str(exc), at_key=True)
             return []
         sensitive = is_sensitive(source, self.redact)
         if not isinstance(spec, dict):
@@ -265,6 +275,9 @@ class _Compiler:
             compiled = jmespath.compile(expression)
         except JMESPathError as exc:
             self.error(loc, f"invalid JMESPath expression {expression!r}: {exc}".replace("\n", " "))
+            return []
+        except RecursionError:  # the parser recurses once per nesting level
+            self.error(loc, "JMESPath expression is nested too deeply")
             return []
         return [JmesCheck(expression, compiled.search, loc)]
 

@@ -104,13 +104,13 @@ def compile_text(
         if not smap.values:  # cached data failed to compile: recompute positions from the text
             _, smap = load_yaml(raw)
         raise PolicyError(
-            sorted((_located(name, loc, msg, smap) for loc, msg in exc.errors), key=lambda p: (p.line, p.col))
+            sorted((_located(name, *error, smap) for error in exc.errors), key=lambda p: (p.line, p.col))
         ) from None
     return compiled, validated
 
 
-def _located(name: str, loc: Loc, message: str, smap: SourceMap) -> Problem:
-    line, col = smap.locate(loc)
+def _located(name: str, loc: Loc, message: str, at_key: bool, smap: SourceMap) -> Problem:
+    line, col = smap.locate(loc, at_key=at_key)
     return Problem(name, line, col, message)
 
 

@@ -12,19 +12,21 @@ from __future__ import annotations
 from typing import Annotated, Any, Literal
 
 from pydantic import (
+    AllowInfNan,
     BaseModel,
     ConfigDict,
     Discriminator,
     Field,
     StrictBool,
-    StrictFloat,
     StrictInt,
     StrictStr,
+    StringConstraints,
     Tag,
 )
 
-Scalar = StrictStr | StrictInt | StrictFloat | StrictBool
-Number = StrictInt | StrictFloat
+FiniteFloat = Annotated[float, Field(strict=True), AllowInfNan(False)]  # NaN/Infinity are not JSON
+Scalar = StrictStr | StrictInt | FiniteFloat | StrictBool
+Number = StrictInt | FiniteFloat
 ValuesMode = Literal["single", "any", "all", "joined"]
 
 
@@ -93,7 +95,7 @@ class When(BaseModel):
     jmespath: StrictStr | None = Field(None, description="JMESPath over the request view; must yield true.")
 
 
-Output = StrictStr | FromRequest
+Output = Annotated[str, StringConstraints(strict=True, min_length=1)] | FromRequest  # API Gateway refuses ""
 ContextValue = Scalar | FromRequest
 ResourceScope = Literal["method", "stage", "api", "routes"]
 
@@ -120,6 +122,18 @@ class SecretRef(_Strict):
     secretsmanager: StrictStr | None = None
 
 
+class Cache(_Strict):
+    """How API Gateway caches this authorizer's answers, declared so that `authorizer validate` can
+    warn about Allows that a cached answer would wrongly re-use for another route."""
+
+    ttl: StrictInt = Field(ge=0, le=3600, description="authorizerResultTtlInSeconds; 0 turns caching off.")
+    per_route: StrictBool = Field(
+        False,
+        description="The route is among the identity sources (HTTP API `$context.routeKey`), so a cached "
+        "answer is never re-used for another route.",
+    )
+
+
 class Policy(_Strict):
     schema_: StrictStr | None = Field(None, alias="$schema")
     version: Literal[1]
@@ -132,6 +146,9 @@ class Policy(_Strict):
     )
     response: Literal["iam", "simple"] = Field(
         "iam", description="HTTP API payload 2.0 only: IAM policy or simple `isAuthorized` response."
+    )
+    cache: Cache | None = Field(
+        None, description="The authorizer's result caching in API Gateway (informs `authorizer validate`)."
     )
     secrets: dict[str, SecretRef] = Field(default_factory=dict)
     redact: list[StrictStr] = Field(default_factory=list, description="More identity sources to redact in traces.")

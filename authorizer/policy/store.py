@@ -72,6 +72,9 @@ class FilePolicyStore(PolicyStore):
         except PolicyError as exc:
             self._reject(str(exc))
             return False
+        except Exception as exc:  # a loader bug must refuse requests, not fail the cold start with a 500
+            self._reject(f"internal error while loading: {type(exc).__name__}")
+            return False
         self._accept(policy)
         return True
 

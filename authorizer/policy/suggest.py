@@ -49,9 +49,9 @@ def _step(annotation: Any, part: str | int) -> Any:
     return None
 
 
-def _model_at(loc: Loc) -> type[BaseModel] | None:
+def _model_at(loc: Loc, root: type[BaseModel]) -> type[BaseModel] | None:
     """The model whose keys apply at `loc` (the parent of an offending key)."""
-    current: Any = Policy
+    current: Any = root
     for part in loc:
         current = _step(current, part)
     models = [c for c in _flatten(current) if isinstance(c, type) and issubclass(c, BaseModel)]
@@ -64,6 +64,7 @@ def _allowed(model: type[BaseModel]) -> list[str]:
 
 _MEMBER_NAMES = {
     "str": "a string",
+    "constrained-str": "a string",
     "int": "an integer",
     "float": "a number",
     "bool": "true or false",
@@ -86,23 +87,27 @@ def _member(part: Any) -> str | None:
     return None
 
 
-def describe_validation_error(exc: ValidationError) -> list[tuple[Loc, str, bool]]:
-    """(location, message, points-at-key) for each problem; union alternatives folded into one."""
+def describe_validation_error(exc: ValidationError, root: type[BaseModel] = Policy) -> list[tuple[Loc, str, bool]]:
+    """(location, message, points-at-key) for each problem; union alternatives folded into one.
+
+    `root` is the model that was validated (a policy by default; test suites reuse this)."""
     out: list[tuple[Loc, str, bool]] = []
     mismatches: dict[Loc, list[str]] = {}
     errors = exc.errors(include_url=False)
     deep: list[Loc] = []
+    inputs: dict[Loc, Any] = {}
     for err in errors:
         raw = err["loc"]
         loc: Loc = tuple(p for p in raw if p not in _TAGS and _member(p) is None)
         if raw and _member(raw[-1]) is not None and err["type"].endswith("_type"):
             mismatches.setdefault(loc, []).append(_member(raw[-1]) or "")
+            inputs[loc] = err["input"]
             continue
         deep.append(loc)
         kind, at_key = err["type"], False
         if kind == "extra_forbidden":
             key = str(loc[-1])
-            parent = _model_at(tuple(raw[:-1]))
+            parent = _model_at(tuple(raw[:-1]), root)
             allowed = _allowed(parent) if parent else []
             close = difflib.get_close_matches(key, allowed, n=1, cutoff=0.6)
             hint = f"; did you mean {close[0]!r}?" if close else f"; allowed: {', '.join(allowed)}" if allowed else ""
@@ -117,15 +122,22 @@ def describe_validation_error(exc: ValidationError) -> list[tuple[Loc, str, bool
             if close:
                 message += f" (did you mean {close[0]!r}?)"
         else:
-            message = f"{_field(loc)}: {err['msg'][0].lower()}{err['msg'][1:]}"
+            message = f"{_field(loc)}: {err['msg'][0].lower()}{err['msg'][1:]}{_yaml_hint(err['input'])}"
         out.append((loc, message, at_key))
     for loc, kinds in mismatches.items():
-        if any(d[: len(loc)] == loc and len(d) > len(loc) for d in deep):
-            continue  # a closer explanation from inside one alternative was already given
+        if any(d[: len(loc)] == loc for d in deep):
+            continue  # a closer explanation from one alternative (inside it, or at it) was already given
         expected = ", ".join(dict.fromkeys(kinds))
-        out.append((loc, f"{_field(loc)}: expected {expected}", False))
+        out.append((loc, f"{_field(loc)}: expected {expected}{_yaml_hint(inputs.get(loc))}", False))
     unique = dict.fromkeys(out)
     return list(unique)
+
+
+def _yaml_hint(value: Any) -> str:
+    """YAML 1.1 reads yes/no/on/off as booleans and 0123 as numbers: say so."""
+    if isinstance(value, bool):
+        return ' (YAML read a boolean here: quote the value, e.g. "no")'
+    return ""
 
 
 def _field(loc: Loc) -> str:

@@ -1,0 +1,290 @@
+"""One request through API Gateway's authorizer step, with API Gateway's answers.
+
+The HTTP layer hands over what arrived (`Incoming`); this module builds the exact event API
+Gateway would send (`RequestSpec`), answers 401 without calling the authorizer when an identity
+source is missing, calls the handler's own `evaluate` (or re-uses a cached answer, as API Gateway
+does, re-evaluated against the new ARN), and turns the answer into API Gateway's status and body.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import time
+import uuid
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from typing import Any, Literal
+
+from authorizer.decision import Decision
+from authorizer.events import RequestSpec
+from authorizer.handler import Runtime, evaluate
+from authorizer.policy.store import PolicyStore
+from authorizer.request import Request
+from authorizer.response import ResponseMode
+from authorizer.serve.iam import IamAnswer, MalformedAnswer, evaluate_policy, read_answer
+from authorizer.serve.identity import IdentitySources, derive_identity_sources
+from authorizer.settings import Settings
+
+log = logging.getLogger("authorizer.serve")
+
+API_KINDS = ("rest", "http-v1", "http-v2", "websocket", "token")
+HTTP_KINDS = ("http-v1", "http-v2")
+MAX_CACHE_ENTRIES = 10_000
+Verdict = Literal["allow", "explicit-deny", "implicit-deny", "unauthorized", "missing-identity", "malformed"]
+
+# API Gateway's own bodies (apigw-domain.md §2.3): REST/WebSocket, then HTTP APIs
+_REST_BODIES: dict[str, dict[str, Any]] = {
+    "unauthorized": {"message": "Unauthorized"},
+    "explicit-deny": {"Message": "User is not authorized to access this resource with an explicit deny"},
+    "implicit-deny": {"Message": "User is not authorized to access this resource"},
+    "malformed": {"message": None},
+}
+_HTTP_BODIES: dict[str, dict[str, Any]] = {
+    "unauthorized": {"message": "Unauthorized"},
+    "explicit-deny": {"message": "Forbidden"},
+    "implicit-deny": {"message": "Forbidden"},
+    "malformed": {"message": "Internal Server Error"},
+}
+_STATUS = {"allow": 200, "explicit-deny": 403, "implicit-deny": 403, "unauthorized": 401, "malformed": 500}
+_ERROR_TYPES = {401: "UnauthorizedException", 403: "AccessDeniedException", 500: "AuthorizerConfigurationException"}
+
+
+@dataclass(frozen=True, slots=True)
+class GatewayConfig:
+    """How the emulated API is set up (what the console or template would say)."""
+
+    api: str = "rest"
+    stage: str = "dev"
+    stage_variables: Mapping[str, str] = field(default_factory=dict)
+    account_id: str = "123456789012"
+    api_id: str = "example123"
+    region: str = "us-east-1"
+    identity_sources: tuple[str, ...] | None = None  # None: derived from the policy
+    ttl: int = 300
+    response: ResponseMode | None = None  # HTTP API 2.0: simple responses on/off; None: the policy's
+
+
+@dataclass(frozen=True, slots=True)
+class Incoming:
+    """A request as it reached the gateway, below the stage prefix."""
+
+    method: str
+    path: str
+    headers: Sequence[tuple[str, str]]  # names in the case the client sent them
+    query: Sequence[tuple[str, str]]
+    source_ip: str
+    websocket: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class CachedAnswer:
+    response: dict[str, Any]
+    decision: Decision
+    route: str  # the route it was decided for
+    expires: float  # time.monotonic()
+    at: float  # time.time()
+
+
+@dataclass(slots=True)
+class Outcome:
+    """What the gateway answers, and why (for the access log and the HTML page)."""
+
+    status: int
+    body: dict[str, Any]
+    headers: dict[str, str]
+    verdict: Verdict
+    kind: str
+    route: str
+    request_id: str
+    reason: str
+    decision: Decision | None = None
+    cached: CachedAnswer | None = None  # set when a cached answer decided
+    note: str | None = None  # the caching pitfall, explained
+    authorizer: dict[str, Any] = field(default_factory=dict)  # requestContext.authorizer for the integration
+
+
+def _stringified(value: Any) -> str:
+    """REST hands context values to the integration as strings (`true`, `123`)."""
+    return ("true" if value else "false") if isinstance(value, bool) else str(value)
+
+
+def _trace_id() -> str:
+    return f"Root=1-{int(time.time()):08x}-{os.urandom(12).hex()}"
+
+
+class Gateway:
+    """API Gateway's authorizer step for one API stage."""
+
+    def __init__(self, config: GatewayConfig, store: PolicyStore) -> None:
+        self.config = config
+        self.store = store
+        self.runtime = Runtime(Settings(policy=store.location, response=config.response, metrics=False), store)
+        self.cache: dict[tuple[str, ...], CachedAnswer] = {}
+        self.identity = IdentitySources(self._identity_sources())
+
+    def _identity_sources(self) -> tuple[str, ...]:
+        if self.config.identity_sources is not None:
+            return self.config.identity_sources
+        if self.config.api == "token":
+            return ("header.Authorization",)
+        policy = self.store.current()
+        return derive_identity_sources(policy) if policy is not None else ()
+
+    @property
+    def caching(self) -> bool:
+        """API Gateway caches only with a TTL and identity sources; never WebSocket authorizers."""
+        return self.config.ttl > 0 and bool(self.identity.sources) and self.config.api != "websocket"
+
+    def policy_changed(self) -> None:
+        """A new policy: forget cached answers, re-derive identity sources if they were not given."""
+        if self.cache:
+            log.info(
+                "cache flushed (%d answers): on AWS a new authorizer does not flush the authorizer cache; "
+                "answers cached before stay in use until their TTL ends",
+                len(self.cache),
+            )
+        self.cache.clear()
+        sources = self._identity_sources()
+        if sources != self.identity.sources:
+            log.info("identity sources now: %s", ", ".join(sources) or "none")
+            self.identity = IdentitySources(sources)
+
+    # -- one request -------------------------------------------------------------------------
+    def authorize(self, incoming: Incoming) -> Outcome:
+        kind = "websocket" if incoming.websocket or self.config.api == "websocket" else self.config.api
+        spec = self._spec(incoming, kind)
+        request_id = spec.request_id or ""
+        probe = Request(spec.to_event("rest" if kind == "token" else kind))
+        route = probe.arn.route
+        values = self.identity.values(probe)
+        if isinstance(values, str):
+            reason = f"identity source {values} missing or empty: 401 without calling the authorizer"
+            return self._refuse("missing-identity", kind, route, request_id, reason)
+        if kind in HTTP_KINDS:
+            spec = replace(spec, identity_source=values)
+        elif kind == "token":
+            spec = replace(spec, token=values[0])
+        event = spec.to_event(kind)
+        request = Request(event)
+
+        cached = self._cached(values)
+        if cached is not None:
+            response: dict[str, Any] | None = cached.response
+            decision = cached.decision
+        else:
+            decision, _, response = evaluate(event, self.runtime, explained=True)
+        if response is None:
+            return self._refuse("unauthorized", kind, route, request_id, decision.reason, decision)
+        try:
+            answer = read_answer(response, request, simple=self._simple(kind))
+        except MalformedAnswer as exc:
+            reason = f"authorizer answer API Gateway cannot use: {exc}"
+            return self._refuse("malformed", kind, route, request_id, reason, decision)
+        if cached is None and self.caching:
+            cached_now = CachedAnswer(response, decision, route, time.monotonic() + self.config.ttl, time.time())
+            self._remember(values, cached_now)
+        if isinstance(answer, IamAnswer):
+            verdict: Verdict = evaluate_policy(answer, request.arn_text)
+        else:
+            verdict = "allow" if answer.isAuthorized else "explicit-deny"
+        if verdict != "allow":
+            outcome = self._refuse(verdict, kind, route, request_id, decision.reason, decision)
+            outcome.cached = cached
+            if cached is not None and cached.route != route:
+                outcome.note = self._pitfall(cached, route)
+                log.warning("%s", outcome.note)
+            return outcome
+        context = answer.context or {}
+        if kind in HTTP_KINDS:
+            authorizer: dict[str, Any] = {"lambda": context}
+        else:
+            principal = answer.principalId if isinstance(answer, IamAnswer) else ""
+            authorizer = {"principalId": principal, **{k: _stringified(v) for k, v in context.items()}}
+        headers = self._headers(kind, request_id, 200)
+        outcome = Outcome(200, {}, headers, "allow", kind, route, request_id, decision.reason, decision, cached)
+        outcome.authorizer = authorizer
+        return outcome
+
+    # -- parts -------------------------------------------------------------------------------
+    def _spec(self, incoming: Incoming, kind: str) -> RequestSpec:
+        headers: dict[str, list[str]] = {}
+        for name, value in incoming.headers:
+            headers.setdefault(name, []).append(value)
+        forwarded = next((v[-1] for n, v in headers.items() if n.lower() == "x-forwarded-for"), None)
+        for name in [n for n in headers if n.lower() in ("x-forwarded-for", "x-forwarded-port", "x-forwarded-proto")]:
+            del headers[name]
+        headers["X-Forwarded-For"] = [f"{forwarded}, {incoming.source_ip}" if forwarded else incoming.source_ip]
+        headers["X-Forwarded-Port"] = ["443"]
+        headers["X-Forwarded-Proto"] = ["https"]
+        headers.setdefault("X-Amzn-Trace-Id", [_trace_id()])
+        query: dict[str, list[str]] = {}
+        for name, value in incoming.query:
+            query.setdefault(name, []).append(value)
+        user_agent = next((v[-1] for n, v in headers.items() if n.lower() == "user-agent"), "")
+        proxied = kind in ("rest", "http-v1", "token") and incoming.path != "/"
+        config = self.config
+        return RequestSpec(
+            method=incoming.method,
+            path=incoming.path,
+            headers=headers,
+            query=query,
+            stage_variables=dict(config.stage_variables),
+            path_parameters={"proxy": incoming.path.lstrip("/")} if proxied else {},
+            route_key=("ANY /{proxy+}" if proxied else None) if kind != "http-v2" else "$default",
+            source_ip=incoming.source_ip,
+            user_agent=user_agent,
+            account_id=config.account_id,
+            api_id=config.api_id,
+            region=config.region,
+            stage=config.stage,
+            request_id=str(uuid.uuid4()),
+            now=time.time(),
+        )
+
+    def _simple(self, kind: str) -> bool:
+        policy = self.store.current()
+        return kind == "http-v2" and self.runtime.response_mode(policy.response if policy else "iam") == "simple"
+
+    def _cached(self, key: tuple[str, ...]) -> CachedAnswer | None:
+        if not self.caching:
+            return None
+        entry = self.cache.get(key)
+        if entry is not None and entry.expires <= time.monotonic():
+            del self.cache[key]
+            return None
+        return entry
+
+    def _remember(self, key: tuple[str, ...], entry: CachedAnswer) -> None:
+        if len(self.cache) >= MAX_CACHE_ENTRIES:
+            now = time.monotonic()
+            for stale in [k for k, v in self.cache.items() if v.expires <= now] or [next(iter(self.cache))]:
+                del self.cache[stale]
+        self.cache[key] = entry
+
+    def _pitfall(self, cached: CachedAnswer, route: str) -> str:
+        age = int(time.time() - cached.at)
+        return (
+            f"403 on {route} from a cached answer: the authorizer decided for {cached.route} {age} s ago, "
+            f"and API Gateway re-uses that answer for every route called with the same identity-source values "
+            f"for {self.config.ttl} s, evaluating its policy against the new ARN. Return a policy covering every "
+            f"route the caller may use (`resource: stage` or `api`, or `routes`), set the TTL to 0, or add the "
+            f"route to the identity sources."
+        )
+
+    def _headers(self, kind: str, request_id: str, status: int) -> dict[str, str]:
+        if kind in HTTP_KINDS:
+            return {"apigw-requestid": request_id}
+        headers = {"x-amzn-RequestId": request_id}
+        if status in _ERROR_TYPES:
+            headers["x-amzn-ErrorType"] = _ERROR_TYPES[status]
+        return headers
+
+    def _refuse(
+        self, verdict: Verdict, kind: str, route: str, request_id: str, reason: str, decision: Decision | None = None
+    ) -> Outcome:
+        shown = "unauthorized" if verdict == "missing-identity" else verdict
+        status = _STATUS[shown]
+        body = dict((_HTTP_BODIES if kind in HTTP_KINDS else _REST_BODIES)[shown])
+        headers = self._headers(kind, request_id, status)
+        return Outcome(status, body, headers, verdict, kind, route, request_id, reason, decision)

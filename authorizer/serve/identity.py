@@ -1,0 +1,93 @@
+"""Identity sources: the request values API Gateway insists on before it calls the authorizer.
+
+A missing or empty identity source is a 401 without calling the authorizer; the values form the
+authorizer cache key. They are named as in policies (`header.X`, `query.X`, `stage.X`,
+`context.X`) or as API Gateway names them (`method.request.header.X`, `$request.querystring.X`,
+`route.request.header.X`, `stageVariables.X`, `$context.X`). Unless given, they are derived from the
+policy: the sources every rule requires, so that refusing early never changes a decision.
+"""
+
+from __future__ import annotations
+
+from authorizer.policy.compiled import AllOf, AnyOf, Check, CompiledPolicy, Node
+from authorizer.policy.sources import Getter, SourceError, check_source, getter
+from authorizer.request import Request
+
+IDENTITY_FAMILIES = ("header", "query", "stage", "context")  # what API Gateway accepts as identity sources
+_AWS_PREFIXES = {
+    "method.request.header.": "header.",
+    "method.request.querystring.": "query.",
+    "route.request.header.": "header.",
+    "route.request.querystring.": "query.",
+    "$request.header.": "header.",
+    "$request.querystring.": "query.",
+    "stageVariables.": "stage.",
+    "$stageVariables.": "stage.",
+    "$context.": "context.",
+}
+
+
+def parse_identity_source(text: str) -> str:
+    """The policy-style name of one identity source; ValueError with a hint when it is not one."""
+    name = text.strip()
+    for prefix, family in _AWS_PREFIXES.items():
+        if name.startswith(prefix):
+            name = family + name[len(prefix) :]
+            break
+    try:
+        family, _ = check_source(name)
+    except SourceError as exc:
+        raise ValueError(str(exc)) from None
+    if family not in IDENTITY_FAMILIES:
+        raise ValueError(f"{text!r} cannot be an identity source; use header., query., stage. or context.")
+    return name
+
+
+def _required(node: Node) -> set[str]:
+    """Sources whose absence makes this condition fail (an under-estimate is always safe)."""
+    if isinstance(node, Check):
+        family = node.source.partition(".")[0]
+        return {node.source} if node.missing is not True and family in IDENTITY_FAMILIES else set()
+    if isinstance(node, AllOf):
+        return set().union(*(_required(child) for child in node.children))
+    if isinstance(node, AnyOf) and node.children:
+        return set.intersection(*(_required(child) for child in node.children))
+    return set()  # `not` and JMESPath: nothing is certainly required
+
+
+def derive_identity_sources(policy: CompiledPolicy) -> tuple[str, ...]:
+    """The sources every rule requires, in the order the first rule names them."""
+    if not policy.rules:
+        return ()
+    per_rule = [set().union(*(_required(node) for node in rule.conditions)) for rule in policy.rules]
+    common = set.intersection(*per_rule)
+    ordered = [c.source for c in _checks(policy.rules[0].conditions) if c.source in common]
+    return tuple(dict.fromkeys(ordered))
+
+
+def _checks(nodes: tuple[Node, ...]) -> list[Check]:
+    out: list[Check] = []
+    for node in nodes:
+        if isinstance(node, Check):
+            out.append(node)
+        elif isinstance(node, AllOf | AnyOf):
+            out.extend(_checks(node.children))
+    return out
+
+
+class IdentitySources:
+    """Compiled lookups for a list of identity sources."""
+
+    def __init__(self, sources: tuple[str, ...]) -> None:
+        self.sources = sources
+        self._getters: tuple[Getter, ...] = tuple(getter(s) for s in sources)
+
+    def values(self, request: Request) -> tuple[str, ...] | str:
+        """Each source's value (repeated values comma-joined), or the name of the first one missing."""
+        out = []
+        for source, get in zip(self.sources, self._getters, strict=True):
+            found = get(request)
+            if found is None:
+                return source
+            out.append(",".join(str(v) for v in found))
+        return tuple(out)

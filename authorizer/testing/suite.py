@@ -1,0 +1,232 @@
+"""The test-suite file: its pydantic models (the source of `schemas/test-suite.schema.json`), and
+loading one file into runnable cases, every problem reported as file:line:col like a policy's.
+
+A case is a request and the decision expected. The request is either a fixture file (a full event)
+or a compact description (headers, query, stage variables, context, route, ...) that
+`authorizer.events.RequestSpec` expands into the exact event API Gateway sends for each `kind`.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, StrictStr, ValidationError
+
+from authorizer.events import RequestSpec
+from authorizer.policy.errors import Problem
+from authorizer.policy.suggest import describe_validation_error
+from authorizer.policy.yamlsource import SourceMap, YamlProblems, load_yaml
+
+Kind = Literal["token", "rest", "websocket", "http-v1", "http-v2"]
+MultiValues = dict[str, StrictStr | list[StrictStr] | None]
+MAP_FIELDS = ("headers", "query", "stage_variables", "path_parameters", "context")
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+
+
+class CompactRequest(_Strict):
+    """A request as a person describes it; the names are `authorizer.events.RequestSpec`'s.
+
+    In a case, map fields (headers, query, ...) are merged key by key over the suite's defaults;
+    a key set to null is removed."""
+
+    method: StrictStr | None = Field(None, description="HTTP method (default GET).")
+    path: StrictStr | None = Field(None, description="Concrete request path, e.g. /pets/42 (default /).")
+    headers: MultiValues | None = Field(None, description="Header name → value, or a list for a repeated header.")
+    query: MultiValues | None = Field(None, description="Query-string parameter → value, or a list.")
+    stage_variables: dict[str, StrictStr | None] | None = None
+    path_parameters: dict[str, StrictStr | None] | None = None
+    context: dict[str, Any] | None = Field(None, description="Merged into requestContext (accountId, identity...).")
+    token: StrictStr | None = Field(None, description="TOKEN authorizers: the token (default: Authorization header).")
+    route_key: StrictStr | None = Field(None, description="Route as configured: `GET /pets/{id}`, `$default`.")
+    identity_source: list[StrictStr] | None = Field(None, description="HTTP API: the identity-source values.")
+    source_ip: StrictStr | None = None
+    user_agent: StrictStr | None = None
+    account_id: StrictStr | None = None
+    api_id: StrictStr | None = None
+    region: StrictStr | None = None
+    partition: StrictStr | None = None
+    stage: StrictStr | None = Field(None, description="Stage name (default dev).")
+
+
+class Expect(_Strict):
+    """The decision expected. Only the keys written are compared (`rule: null` asserts that no rule
+    decided; `response: null` that the handler raises Unauthorized)."""
+
+    effect: Literal["allow", "deny", "unauthorized"]
+    rule: StrictStr | None = Field(None, description="The rule that decided. Name it for every allow.")
+    principal: StrictStr | None = None
+    context: dict[str, Any] | None = Field(None, description="The whole context, compared type-strictly.")
+    resources: list[StrictStr] | None = Field(None, description="The resource ARNs of the IAM policy statement.")
+    usage_identifier_key: StrictStr | None = None
+    reason: StrictStr | None = Field(None, description="Text the decision's reason contains.")
+    response: Any = Field(None, description="The handler's exact return value; null when it raises Unauthorized.")
+
+
+class Defaults(_Strict):
+    kind: Kind | list[Kind] | None = None
+    request: CompactRequest | None = None
+    response_format: Literal["iam", "simple"] | None = None
+
+
+class Case(_Strict):
+    name: StrictStr = Field(min_length=1)
+    description: StrictStr | None = None
+    policy: StrictStr | None = Field(None, description="Policy file, relative to this file (default: the suite's).")
+    kind: Kind | list[Kind] | None = Field(
+        None, description="Event kind(s) to build from `request`; a list runs the case once per kind (default rest)."
+    )
+    request: CompactRequest | None = None
+    event: StrictStr | None = Field(None, description="An event JSON file (relative to this file) instead of `request`.")
+    response_format: Literal["iam", "simple"] | None = Field(
+        None, description="HTTP API 2.0 response format, as AUTHORIZER_RESPONSE would set it."
+    )
+    expect: Expect
+
+
+class Suite(_Strict):
+    """A policy test suite: cases, each a request and the decision expected."""
+
+    schema_: StrictStr | None = Field(None, alias="$schema")
+    suite: StrictStr | None = Field(None, description="A name for reports (default: the file name).")
+    description: StrictStr | None = None
+    policy: StrictStr | None = Field(None, description="The policy file the cases test, relative to this file.")
+    secrets: dict[str, StrictStr] = Field(
+        default_factory=dict,
+        description="Values of the policy's named secrets for these tests (nothing is read from the environment).",
+    )
+    defaults: Defaults | None = None
+    cases: list[Case] = Field(min_length=1)
+
+
+@dataclass(frozen=True, slots=True)
+class RunnableCase:
+    """One case for one event kind, with everything resolved."""
+
+    suite: str
+    name: str
+    line: int
+    policy: Path
+    event: Any
+    expect: dict[str, Any]  # only the keys written
+    secrets: dict[str, str] = field(default_factory=dict)
+    response_format: str | None = None
+
+
+@dataclass(slots=True)
+class LoadedSuite:
+    path: Path
+    name: str
+    cases: list[RunnableCase]
+    problems: list[Problem]
+    warnings: list[Problem]
+
+
+def _merge(base: dict[str, Any], over: dict[str, Any]) -> dict[str, Any]:
+    merged = {**base, **over}
+    for key in MAP_FIELDS:
+        if key in base or key in over:
+            both = {**base.get(key, {}), **over.get(key, {})}
+            merged[key] = {k: v for k, v in both.items() if v is not None}
+    return merged
+
+
+def _kinds(value: Kind | list[Kind] | None) -> list[str] | None:
+    if value is None:
+        return None
+    return [value] if isinstance(value, str) else list(dict.fromkeys(value))
+
+
+def _read_event(path: Path) -> Any:
+    return json.loads(path.read_bytes().decode("utf-8-sig"))
+
+
+def parse_suite(path: Path) -> tuple[Suite | None, SourceMap, list[Problem]]:
+    """The validated suite model, or the problems (YAML and structure) with their positions."""
+    name = str(path)
+    try:
+        data, smap = load_yaml(path.read_bytes())
+    except OSError as exc:
+        return None, SourceMap(), [Problem(name, 1, 1, f"cannot read test suite: {exc.strerror or exc}")]
+    except YamlProblems as exc:
+        return None, SourceMap(), [Problem(name, p.line, p.col, p.message) for p in exc.problems]
+    if not isinstance(data, dict):
+        return None, smap, [Problem(name, 1, 1, "a test suite is a mapping with `cases`")]
+    try:
+        return Suite.model_validate(data), smap, []
+    except ValidationError as exc:
+        problems = []
+        for loc, message, at_key in describe_validation_error(exc, root=Suite):
+            line, col = smap.locate(loc, at_key=at_key)
+            problems.append(Problem(name, line, col, message))
+        return None, smap, sorted(problems, key=lambda p: (p.line, p.col))
+
+
+def load_suite(path: Path) -> LoadedSuite:
+    """Read, validate and expand one suite file into runnable cases (or problems)."""
+    suite, smap, problems = parse_suite(path)
+    loaded = LoadedSuite(path, path.stem, [], problems, [])
+    if suite is None:
+        return loaded
+    loaded.name = suite.suite or path.stem
+    base = path.parent
+    defaults = suite.defaults or Defaults()
+    default_request = defaults.request.model_dump(exclude_unset=True) if defaults.request else {}
+    seen: dict[str, int] = {}
+
+    def problem(loc: tuple[str | int, ...], message: str, *, warning: bool = False) -> None:
+        line, col = smap.locate(loc)
+        found = Problem(str(path), line, col, message, "warning" if warning else "error")
+        (loaded.warnings if warning else loaded.problems).append(found)
+
+    for i, case in enumerate(suite.cases):
+        loc: tuple[str | int, ...] = ("cases", i)
+        line = smap.locate(loc)[0]
+        if case.name in seen:
+            problem((*loc, "name"), f"duplicate case name {case.name!r} (first at line {seen[case.name]})")
+        seen.setdefault(case.name, line)
+        policy_text = case.policy or suite.policy
+        if policy_text is None:
+            problem(loc, "no policy: set `policy` on the suite or on the case")
+            continue
+        policy = base / policy_text
+        if not policy.is_file():
+            problem((*loc, "policy") if case.policy else ("policy",), f"policy file {policy_text!r} not found")
+            continue
+        expect = case.expect.model_dump(exclude_unset=True)
+        if case.expect.effect == "allow" and "rule" not in expect:
+            problem((*loc, "expect"), f"case {case.name!r} expects allow but names no rule", warning=True)
+        events: list[tuple[str, Any]] = []
+        if case.event is not None:
+            if case.request is not None or case.kind is not None:
+                problem((*loc, "event"), "give either `event` (a file) or `request` and `kind`, not both")
+                continue
+            try:
+                events.append(("", _read_event(base / case.event)))
+            except (OSError, ValueError) as exc:
+                problem((*loc, "event"), f"cannot read event {case.event!r}: {getattr(exc, 'strerror', None) or exc}")
+                continue
+        else:
+            own = case.request.model_dump(exclude_unset=True) if case.request else {}
+            spec = RequestSpec(**{k: v for k, v in _merge(default_request, own).items() if v is not None})
+            kinds = _kinds(case.kind) or _kinds(defaults.kind) or ["rest"]
+            events += [(kind if len(kinds) > 1 else "", spec.to_event(kind)) for kind in kinds]
+        for label, event in events:
+            loaded.cases.append(
+                RunnableCase(
+                    suite=str(path),
+                    name=f"{case.name} [{label}]" if label else case.name,
+                    line=line,
+                    policy=policy,
+                    event=event,
+                    expect=expect,
+                    secrets=dict(suite.secrets),
+                    response_format=case.response_format or defaults.response_format,
+                )
+            )
+    return loaded

@@ -1,0 +1,590 @@
+"""A slow, obviously-correct interpreter of the policy language: the oracle the compiled engine is
+checked against.
+
+Written from docs/policy-language.md and /work/shared/docs/apigw-domain.md, straight over the raw
+event and the validated policy data (`authorizer.policy.load.validate_data`), sharing no code with
+authorizer/request.py, authorizer/policy/compile.py or compiled.py: no index, no compiled matchers,
+no lazy maps. Every value is looked up afresh, every rule is tried in order, and conditions are
+three-valued (True, False, None = unknown: missing or conflicting).
+
+Where the guide is silent, the choices are written down here (and in SECURITY.md):
+- multiValue maps hold every value of a name; the single-value map is used for a name only when
+  its multiValue twin does not list it; non-string entries are ignored;
+- HTTP API 2.0 splits a comma-joined value into its parts, trimming each part;
+- numbers compare as 64-bit floats (an int beyond their range saturates to ±inf); a string counts
+  as a number when Python's float() reads it, it is finite and at most 64 characters long;
+- an address is at most 64 characters, surrounding blanks ignored; IPv4-mapped IPv6 is IPv4;
+- `joined` is the (non-empty) values joined with ",", each written with str().
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import math
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+import jmespath
+
+Result = bool | None
+KINDS_WITH_SCALAR_CONTEXT = ("token", "rest", "websocket")
+MAX_RESOURCE = 512
+
+
+class NotAnEvent(Exception):
+    """The event is not an authorizer event: refused."""
+
+
+class Unresolved(Exception):
+    """An output source is missing or ambiguous: refused."""
+
+
+@dataclass(frozen=True)
+class RefDecision:
+    effect: str  # allow | deny | unauthorized
+    rule: str | None = None
+    principal: str | None = None
+    context: dict[str, Any] = field(default_factory=dict)
+    resources: tuple[str, ...] = ()
+    usage_identifier_key: str | None = None
+
+
+REFUSED = RefDecision("unauthorized")
+
+
+# -- three-valued logic ---------------------------------------------------------------------------
+def and3(results: list[Result]) -> Result:
+    if False in results:
+        return False
+    return None if None in results else True
+
+
+def or3(results: list[Result]) -> Result:
+    if True in results:
+        return True
+    return None if None in results else False
+
+
+def not3(result: Result) -> Result:
+    return None if result is None else not result
+
+
+# -- the event ------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Arn:
+    text: str
+    partition: str
+    region: str
+    account: str
+    api: str
+    stage: str
+    method: str
+    path: str
+
+
+def kind_of(event: Any) -> str:
+    if not isinstance(event, dict):
+        raise NotAnEvent
+    if event.get("type") == "TOKEN":
+        return "token"
+    if event.get("type") != "REQUEST":
+        raise NotAnEvent
+    if event.get("version") == "2.0":
+        return "http-v2"
+    if event.get("version") == "1.0":
+        return "http-v1"
+    if "version" in event and event["version"] is not None:
+        raise NotAnEvent
+    context, arn = event.get("requestContext"), event.get("methodArn")
+    if isinstance(context, dict) and context.get("eventType") == "CONNECT":
+        return "websocket"
+    if isinstance(arn, str) and arn.endswith("/$connect"):
+        return "websocket"
+    return "rest"
+
+
+def arn_of(event: dict[str, Any], kind: str) -> Arn:
+    text = event.get("routeArn" if kind == "http-v2" else "methodArn")
+    if not isinstance(text, str):
+        raise NotAnEvent
+    pieces = text.split(":", 5)
+    if len(pieces) != 6:
+        raise NotAnEvent
+    scheme, partition, service, region, account, resource = pieces
+    if scheme != "arn" or service != "execute-api" or not partition.startswith("aws") or not region or not account:
+        raise NotAnEvent
+    api, _, rest = resource.partition("/")
+    stage, _, rest = rest.partition("/")
+    verb, slash, path = rest.partition("/")
+    if not api or not stage or not verb:
+        raise NotAnEvent
+    if not slash and verb.startswith("$"):
+        return Arn(text, partition, region, account, api, stage, "", verb)
+    return Arn(text, partition, region, account, api, stage, verb, "/" + path)
+
+
+class Event:
+    """The raw event, read on demand; values are lists (every value received), None when absent."""
+
+    def __init__(self, event: Any) -> None:
+        self.kind = kind_of(event)
+        self.raw: dict[str, Any] = event
+        self.arn = arn_of(event, self.kind)
+
+    def _named(self, single_key: str, multi_key: str, name: str, fold: bool) -> list[str]:
+        """Every value (empty strings included) sent for `name`."""
+
+        def same(key: Any) -> bool:
+            return isinstance(key, str) and (key.lower() == name.lower() if fold else key == name)
+
+        single, multi = self.raw.get(single_key), self.raw.get(multi_key)
+        out: list[str] = []
+        if self.kind == "http-v2":
+            for key, value in single.items() if isinstance(single, dict) else ():
+                if same(key) and isinstance(value, str):
+                    out += [part.strip() for part in value.split(",")] if "," in value else [value]
+            return out
+        listed = set()
+        for key, values in multi.items() if isinstance(multi, dict) else ():
+            if same(key) and isinstance(values, list):
+                out += [v for v in values if isinstance(v, str)]
+                listed.add(key)
+        for key, value in single.items() if isinstance(single, dict) else ():
+            if same(key) and isinstance(value, str) and key not in listed:
+                out.append(value)
+        return out
+
+    def header_values(self, name: str) -> list[str]:
+        return self._named("headers", "multiValueHeaders", name, fold=True)
+
+    def query_values(self, name: str) -> list[str]:
+        return self._named("queryStringParameters", "multiValueQueryStringParameters", name, fold=False)
+
+    def cookie_pairs(self) -> list[tuple[str, str]]:
+        raw = self.raw.get("cookies")
+        if raw is None:
+            raw = [piece for value in self.header_values("cookie") for piece in value.split(";")]
+        if not isinstance(raw, list):
+            return []
+        pairs = []
+        for item in raw:
+            if isinstance(item, str) and "=" in item:
+                name, _, value = item.partition("=")
+                pairs.append((name.strip(), value.strip()))
+        return pairs
+
+    def string_map(self, key: str) -> dict[str, str]:
+        raw = self.raw.get(key)
+        if not isinstance(raw, dict):
+            return {}
+        return {k: v for k, v in raw.items() if isinstance(k, str) and isinstance(v, str)}
+
+    def request_context(self) -> dict[str, Any]:
+        context = self.raw.get("requestContext")
+        return context if isinstance(context, dict) else {}
+
+    def token(self) -> str | None:
+        token = self.raw.get("authorizationToken")
+        return token if self.kind == "token" and isinstance(token, str) else None
+
+    def source_ip(self) -> str | None:
+        holder = self.request_context().get("http" if self.kind == "http-v2" else "identity")
+        ip = holder.get("sourceIp") if isinstance(holder, dict) else None
+        return ip if isinstance(ip, str) else None
+
+    def route_key(self) -> str:
+        for holder in (self.raw, self.request_context()):
+            if isinstance(holder.get("routeKey"), str):
+                return str(holder["routeKey"])
+        resource = self.raw.get("resource")
+        if isinstance(resource, str) and self.arn.method:
+            return f"{self.arn.method} {resource}"
+        return f"{self.arn.method} {self.arn.path}" if self.arn.method else self.arn.path
+
+    # -- identity sources ------------------------------------------------------------------------
+    def values(self, source: str) -> list[Any] | None:
+        """The values of an identity source; None when missing (an empty string is missing)."""
+        fixed = {
+            "kind": lambda: self.kind,
+            "route.method": lambda: self.arn.method,
+            "route.path": lambda: self.arn.path,
+            "route.key": self.route_key,
+            "arn.partition": lambda: self.arn.partition,
+            "arn.region": lambda: self.arn.region,
+            "arn.account": lambda: self.arn.account,
+            "arn.api": lambda: self.arn.api,
+            "arn.stage": lambda: self.arn.stage,
+        }
+        if source in fixed:
+            return [fixed[source]()]  # always present, even "" (WebSocket's route.method)
+        if source in ("token", "source_ip"):
+            value: Any = self.token() if source == "token" else self.source_ip()
+            return None if value in (None, "") else [value]
+        family, _, name = source.partition(".")
+        if family in ("header", "query", "cookie"):
+            if family == "header":
+                found: list[Any] = self.header_values(name)
+            elif family == "query":
+                found = self.query_values(name)
+            else:
+                found = [v for n, v in self.cookie_pairs() if n == name]
+            found = [v for v in found if v != ""]
+            return found or None
+        if family in ("stage", "path"):
+            value = self.string_map("stageVariables" if family == "stage" else "pathParameters").get(name)
+        else:  # context.a.b
+            value = self.request_context()
+            for key in name.split("."):
+                value = value.get(key) if isinstance(value, dict) else None
+        return None if value is None or (isinstance(value, str) and value == "") else [value]
+
+    def view(self) -> dict[str, Any]:
+        """The JMESPath request view, built from the guide's description."""
+
+        def flat(pairs: dict[str, list[str]]) -> dict[str, Any]:
+            return {k: vs[0] if len(set(vs)) == 1 else vs for k, vs in pairs.items() if vs}
+
+        def names(single_key: str, multi_key: str, fold: bool) -> list[str]:
+            keys = []
+            for holder_key in (multi_key, single_key):
+                holder = self.raw.get(holder_key) if self.kind != "http-v2" or holder_key == single_key else None
+                for key in holder if isinstance(holder, dict) else ():
+                    if isinstance(key, str):
+                        keys.append(key.lower() if fold else key)
+            return list(dict.fromkeys(keys))
+
+        cookies: dict[str, list[str]] = {}
+        for name, value in self.cookie_pairs():
+            cookies.setdefault(name, []).append(value)
+        arn = self.arn
+        return {
+            "kind": self.kind,
+            "token": self.token(),
+            "headers": flat({n: self.header_values(n) for n in names("headers", "multiValueHeaders", True)}),
+            "query": flat(
+                {
+                    n: self.query_values(n)
+                    for n in names("queryStringParameters", "multiValueQueryStringParameters", False)
+                }
+            ),
+            "cookies": flat(cookies),
+            "stage": self.string_map("stageVariables"),
+            "path": self.string_map("pathParameters"),
+            "context": self.request_context(),
+            "source_ip": self.source_ip(),
+            "route": {"method": arn.method, "path": arn.path, "key": self.route_key()},
+            "arn": {
+                "partition": arn.partition,
+                "region": arn.region,
+                "account": arn.account,
+                "api": arn.api,
+                "stage": arn.stage,
+                "method": arn.method,
+                "path": arn.path,
+            },
+        }
+
+
+# -- operators --------------------------------------------------------------------------------------
+def same(value: Any, expected: Any) -> bool:
+    """Type-strict equality: "1" is not 1, and true is not 1."""
+    if isinstance(expected, bool) or isinstance(value, bool):
+        return type(value) is type(expected) and value == expected
+    if isinstance(expected, str) or isinstance(value, str):
+        return type(value) is type(expected) and value == expected
+    return isinstance(value, int | float) and isinstance(expected, int | float) and value == expected
+
+
+def as_float(number: int | float) -> float:
+    try:
+        return float(number)
+    except OverflowError:
+        return math.inf if number > 0 else -math.inf
+
+
+def as_number(value: Any) -> float | None:
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int | float):
+        return as_float(value)
+    if isinstance(value, str) and len(value) <= 64:
+        try:
+            number = float(value)
+        except ValueError:
+            return None
+        return number if math.isfinite(number) else None
+    return None
+
+
+def glob_match(pattern: str, text: str) -> bool:
+    """`*` any run of characters, `?` one character, everything else literally: a set-of-states NFA."""
+
+    def closure(states: set[int]) -> set[int]:
+        out = set()
+        for i in states:
+            out.add(i)
+            while i < len(pattern) and pattern[i] == "*":
+                i += 1
+                out.add(i)
+        return out
+
+    states = closure({0})
+    for char in text:
+        after = set()
+        for i in states:
+            if i < len(pattern):
+                if pattern[i] == "*":
+                    after.add(i)
+                elif pattern[i] in ("?", char):
+                    after.add(i + 1)
+        states = closure(after)
+    return len(pattern) in states
+
+
+def address(value: Any) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
+    if not isinstance(value, str) or len(value) > 64:
+        return None
+    try:
+        parsed = ipaddress.ip_address(value.strip())
+    except ValueError:
+        return None
+    if isinstance(parsed, ipaddress.IPv6Address) and parsed.ipv4_mapped is not None:
+        return parsed.ipv4_mapped
+    return parsed
+
+
+def as_operators(spec: Any) -> dict[str, Any]:
+    if isinstance(spec, dict):
+        return spec
+    return {"one_of": spec} if isinstance(spec, list) else {"equals": spec}
+
+
+def holds(op: str, arg: Any, value: Any, secrets: dict[str, str | None]) -> bool:
+    """One operator on one present value."""
+    if op == "equals":
+        return same(value, arg)
+    if op == "not_equals":
+        return not same(value, arg)
+    if op == "one_of":
+        return any(same(value, a) for a in arg)
+    if op == "not_one_of":
+        return not any(same(value, a) for a in arg)
+    if op == "exists":
+        return bool(arg)
+    if not isinstance(value, str) and op in ("prefix", "suffix", "contains", "regex", "glob", "secret"):
+        return False
+    if op == "prefix":
+        return bool(value.startswith(arg))
+    if op == "suffix":
+        return bool(value.endswith(arg))
+    if op == "contains":
+        return arg in value
+    if op == "regex":
+        return re.fullmatch(arg, value) is not None  # generated patterns are in Python's and RE2's common subset
+    if op == "glob":
+        return glob_match(arg, value)
+    if op == "secret":
+        secret = secrets.get(arg)
+        return bool(secret) and value == secret
+    if op == "cidr":
+        ip = address(value)
+        networks = [arg] if isinstance(arg, str) else arg
+        return ip is not None and any(ip in ipaddress.ip_network(n, strict=False) for n in networks)
+    if op in ("lt", "le", "gt", "ge"):
+        number, bound = as_number(value), as_float(arg)
+        if number is None:
+            return False
+        return {"lt": number < bound, "le": number <= bound, "gt": number > bound, "ge": number >= bound}[op]
+    if op == "not":
+        inner = {k: v for k, v in as_operators(arg).items() if k != "values"}
+        return not all(holds(k, v, value, secrets) for k, v in inner.items())
+    raise AssertionError(f"unknown operator {op}")
+
+
+# -- conditions, rules, policy --------------------------------------------------------------------
+class Interpreter:
+    def __init__(self, policy: dict[str, Any], secrets: dict[str, str | None] | None = None) -> None:
+        self.policy = policy
+        self.secrets = secrets or {}
+
+    def condition(self, ev: Event, source: str, spec: Any) -> Result:
+        ops = as_operators(spec)
+        mode = ops.get("values", "single")
+        ops = {k: v for k, v in ops.items() if k != "values"}
+        values = ev.values(source)
+        if values is None:  # missing: only `exists: false` holds, everything else is unknown
+            return and3([True if op == "exists" and arg is False else None for op, arg in ops.items()])
+
+        def all_hold(value: Any) -> bool:
+            return all(holds(op, arg, value, self.secrets) for op, arg in ops.items())
+
+        if mode == "single":
+            distinct = values if len(values) == 1 else list(dict.fromkeys(values))
+            return all_hold(distinct[0]) if len(distinct) == 1 else None
+        if mode == "any":
+            return any(all_hold(v) for v in values)
+        if mode == "all":
+            return all(all_hold(v) for v in values)
+        return all_hold(",".join(str(v) for v in values))  # joined
+
+    def when(self, ev: Event, spec: dict[str, Any]) -> Result:
+        results: list[Result] = []
+        for key, value in spec.items():
+            if key == "any":
+                results.append(or3([self.when(ev, w) for w in value]))
+            elif key == "all":
+                results.append(and3([self.when(ev, w) for w in value]))
+            elif key == "not":
+                results.append(not3(self.when(ev, value)))
+            elif key == "jmespath":
+                try:
+                    results.append(jmespath.search(value, ev.view()) is True)
+                except Exception:
+                    results.append(None)
+            else:
+                results.append(self.condition(ev, key, value))
+        return and3(results)
+
+    def output(self, ev: Event, spec: Any) -> Any:
+        if not isinstance(spec, dict):
+            return spec
+        values = ev.values(spec["from"])
+        if values is None or len(set(map(repr, values))) > 1:
+            raise Unresolved
+        return values[0]
+
+    def resources(self, ev: Event, scope: str, routes: list[str] | None) -> tuple[str, ...]:
+        arn = ev.arn
+        prefix = f"arn:{arn.partition}:execute-api:{arn.region}:{arn.account}:{arn.api}"
+        if scope == "stage":
+            return (f"{prefix}/{arn.stage}/*",)
+        if scope == "api":
+            return (f"{prefix}/*",)
+        if scope == "routes" and routes:
+            out = []
+            for text in routes:
+                if text.startswith("$"):
+                    out.append(f"{prefix}/{arn.stage}/{text}")
+                    continue
+                method, _, path = text.partition(" ")
+                method = "*" if method.upper() in ("ANY", "*") else method.upper()
+                iam = re.sub(r"\{[^}/]+\}", "*", path)
+                out.append(f"{prefix}/{arn.stage}/{method}/{iam.lstrip('/')}")
+            return tuple(dict.fromkeys(out))
+        return (arn.text,)
+
+    def decide(self, event: Any) -> RefDecision:
+        try:
+            ev = Event(event)
+        except NotAnEvent:
+            return REFUSED
+        default_scope = self.policy.get("resource", "method")
+        for rule in self.policy["rules"]:
+            routes = rule.get("routes")
+            if routes is not None and not any(route_matches(r, ev.arn.method, ev.arn.path) for r in routes):
+                continue
+            if self.when(ev, rule.get("when", {})) is not True:
+                continue
+            try:
+                principal = self.output(ev, rule.get("principal") or rule["name"])
+                context = {k: self.output(ev, v) for k, v in rule.get("context", {}).items()}
+                usage = self.output(ev, rule["usage_identifier_key"]) if rule.get("usage_identifier_key") else None
+            except Unresolved:
+                return REFUSED
+            if isinstance(principal, bool) or not isinstance(principal, str | int | float) or principal == "":
+                return REFUSED
+            return RefDecision(
+                rule["effect"],
+                rule["name"],
+                str(principal),
+                context,
+                self.resources(ev, rule.get("resource") or default_scope, routes),
+                None if usage is None else str(usage),
+            )
+        if self.policy.get("on_no_match") == "deny":
+            scope = "method" if default_scope == "routes" else default_scope
+            return RefDecision("deny", None, "anonymous", {}, self.resources(ev, scope, None))
+        return REFUSED
+
+    def response(self, event: Any, mode: str | None = None) -> dict[str, Any] | None:
+        """What the Lambda must return (None: it must raise Exception("Unauthorized"))."""
+        decision = self.decide(event)
+        try:
+            kind = Event(event).kind
+        except NotAnEvent:
+            return None
+        if (mode or self.policy.get("response", "iam")) == "simple" and kind == "http-v2":
+            if decision.effect != "allow":
+                return {"isAuthorized": False}
+            return {"isAuthorized": True, **({"context": decision.context} if decision.context else {})}
+        if decision.effect == "unauthorized":
+            return None
+        if any(not r or len(r) > MAX_RESOURCE for r in decision.resources):
+            return None
+        if kind in KINDS_WITH_SCALAR_CONTEXT and any(
+            v is None or not isinstance(v, str | int | float | bool) for v in decision.context.values()
+        ):
+            return None
+        resources = decision.resources
+        out: dict[str, Any] = {
+            "principalId": decision.principal,
+            "policyDocument": {
+                "Version": "2012-10-17",
+                "Statement": [
+                    {
+                        "Action": "execute-api:Invoke",
+                        "Effect": decision.effect.capitalize(),
+                        "Resource": resources[0] if len(resources) == 1 else list(resources),
+                    }
+                ],
+            },
+        }
+        if decision.context:
+            out["context"] = decision.context
+        if decision.usage_identifier_key is not None:
+            out["usageIdentifierKey"] = decision.usage_identifier_key
+        return out
+
+
+# -- routes -------------------------------------------------------------------------------------------
+def route_matches(route: str, method: str, path: str) -> bool:
+    """`GET /pets/*`, `ANY /a/{id}`, `/b/{proxy+}`, `$connect` against the ARN's method and path."""
+    if route.startswith("$"):
+        return method == "" and path == route
+    want, _, pattern = route.partition(" ")
+    if want.upper() not in ("ANY", "*") and want.upper() != method:
+        return False
+    # pattern → steps: (char-test, repeatable); `{x}` is one or more non-/ chars, `{x+}` one or more of any
+    steps: list[tuple[Any, bool]] = []
+    i = 0
+    while i < len(pattern):
+        if pattern[i] == "*":
+            steps.append((lambda c: True, True))
+            i += 1
+        elif pattern[i] == "{" and "}" in pattern[i:]:
+            end = pattern.index("}", i)
+            test = (lambda c: True) if pattern[end - 1] == "+" else (lambda c: c != "/")
+            steps += [(test, False), (test, True)]
+            i = end + 1
+        else:
+            literal = pattern[i]
+            steps.append((lambda c, lit=literal: c == lit, False))
+            i += 1
+
+    def closure(states: set[int]) -> set[int]:
+        out = set(states)
+        for s in states:
+            while s < len(steps) and steps[s][1]:
+                s += 1
+                out.add(s)
+        return out
+
+    states = closure({0})
+    for char in path:
+        after = set()
+        for s in states:
+            if s < len(steps) and steps[s][0](char):
+                after.add(s if steps[s][1] else s + 1)
+        states = closure(after)
+    return len(steps) in states

@@ -1,0 +1,180 @@
+"""The Lambda entrypoint: responses per API type, refusal paths, logs and metrics."""
+
+import json
+
+import pytest
+
+from authorizer import handler
+from authorizer.events import RequestSpec
+from tests.conftest import POLICIES, load_fixture
+
+UNAUTHORIZED = "Unauthorized"
+
+
+@pytest.fixture
+def use_policy(tmp_path, monkeypatch):
+    """Write a policy, point the handler at it, boot fresh."""
+
+    def write(text: str, **env: str):
+        path = tmp_path / "policy.yaml"
+        path.write_text(text)
+        monkeypatch.setenv("AUTHORIZER_POLICY", str(path))
+        monkeypatch.setenv("AUTHORIZER_METRICS", "false")
+        for key, value in env.items():
+            monkeypatch.setenv(key, value)
+        handler.reset()
+        return path
+
+    yield write
+    handler.reset()
+
+
+def refused(event) -> bool:
+    with pytest.raises(Exception) as info:
+        handler.lambda_handler(event, None)
+    assert type(info.value) is Exception and str(info.value) == UNAUTHORIZED
+    return True
+
+
+OPEN = "version: 1\nrules:\n  - {name: open, effect: allow, when: {header.x-ok: 'yes'}, context: {k: v}}\n"
+
+
+@pytest.mark.parametrize("kind", ["token", "rest", "websocket", "http-v1", "http-v2"])
+def test_iam_allow_for_every_kind(use_policy, kind):
+    use_policy("version: 1\nrules:\n  - {name: open, effect: allow, context: {k: v}}\n")
+    event = RequestSpec().to_event(kind)
+    response = handler.lambda_handler(event, None)
+    statement = response["policyDocument"]["Statement"][0]
+    assert statement == {
+        "Action": "execute-api:Invoke",
+        "Effect": "Allow",
+        "Resource": event.get("methodArn") or event["routeArn"],
+    }
+    assert response["principalId"] == "open" and response["context"] == {"k": "v"}
+
+
+def test_deny_rule_gives_deny_policy(use_policy):
+    use_policy("version: 1\nrules:\n  - {name: nope, effect: deny, principal: blocked}\n")
+    response = handler.lambda_handler(RequestSpec().to_event("rest"), None)
+    assert response["policyDocument"]["Statement"][0]["Effect"] == "Deny"
+    assert response["principalId"] == "blocked"
+
+
+def test_simple_responses_for_http_v2(use_policy):
+    use_policy(OPEN.replace("version: 1", "version: 1\nresponse: simple"))
+    allowed = RequestSpec(headers={"x-ok": "yes"}).to_event("http-v2")
+    assert handler.lambda_handler(allowed, None) == {"isAuthorized": True, "context": {"k": "v"}}
+    assert handler.lambda_handler(RequestSpec().to_event("http-v2"), None) == {"isAuthorized": False}
+    broken = RequestSpec().to_event("http-v2")
+    broken["routeArn"] = "nonsense"
+    assert refused(broken), "an event we cannot read is not known to be HTTP API 2.0: 401"
+    assert refused(RequestSpec().to_event("rest")), "simple responses apply to HTTP API 2.0 only"
+
+
+def test_setting_overrides_the_policy_response_format(use_policy):
+    use_policy(OPEN, AUTHORIZER_RESPONSE="simple")
+    assert handler.lambda_handler(RequestSpec().to_event("http-v2"), None) == {"isAuthorized": False}
+
+
+@pytest.mark.parametrize(
+    "event",
+    [
+        None,
+        [],
+        "Unauthorized",
+        {},
+        {"type": "TOKEN", "methodArn": None},
+        load_fixture("powertools/apiGatewayProxyEvent.json"),
+        load_fixture("powertools/apiGatewayProxyV2Event.json"),
+    ],
+)
+def test_bad_events_are_refused(use_policy, event):
+    use_policy("version: 1\nrules:\n  - {name: open, effect: allow}\n")
+    assert refused(event)
+
+
+def test_broken_policy_refuses_everything(use_policy, log_output):
+    use_policy("version: 1\nrules:\n  - {name: open, effect: alow}\n")
+    assert refused(RequestSpec().to_event("rest"))
+    logged = log_output.getvalue()
+    assert "no policy loaded" in logged
+
+
+def test_missing_policy_file_refuses_everything(monkeypatch):
+    monkeypatch.setenv("AUTHORIZER_POLICY", "/nonexistent/policy.yaml")
+    monkeypatch.setenv("AUTHORIZER_METRICS", "false")
+    handler.reset()
+    try:
+        assert refused(RequestSpec().to_event("rest"))
+    finally:
+        handler.reset()
+
+
+def test_invalid_settings_refuse_everything(use_policy):
+    use_policy(OPEN, AUTHORIZER_RESPONSE="fancy")
+    assert refused(RequestSpec(headers={"x-ok": "yes"}).to_event("rest"))
+
+
+def test_unknown_setting_is_reported_with_a_suggestion(use_policy, log_output):
+    use_policy(OPEN, AUTHORIZER_POLICI="x")
+    assert refused(RequestSpec(headers={"x-ok": "yes"}).to_event("rest"))
+    assert "did you mean AUTHORIZER_POLICY" in log_output.getvalue()
+
+
+def test_unexpected_exception_is_a_refusal(use_policy, monkeypatch):
+    use_policy(OPEN)
+
+    def boom(policy, request):
+        raise RuntimeError("secret detail")
+
+    monkeypatch.setattr(handler, "decide", boom)
+    assert refused(RequestSpec(headers={"x-ok": "yes"}).to_event("rest"))
+
+
+def test_context_must_be_scalar_for_rest_but_not_for_http_api(use_policy):
+    use_policy("version: 1\nrules:\n  - {name: r, effect: allow, context: {id: {from: context.identity}}}\n")
+    assert refused(RequestSpec().to_event("rest"))
+    response = handler.lambda_handler(RequestSpec().to_event("http-v1"), None)
+    assert response["context"]["id"]["sourceIp"] == "198.51.100.1"
+
+
+def test_resource_over_512_characters_is_refused(use_policy):
+    use_policy("version: 1\nrules:\n  - {name: r, effect: allow}\n")
+    assert refused(RequestSpec(path="/" + "a" * 600).to_event("rest"))
+    stage_wide = "version: 1\nresource: stage\nrules:\n  - {name: r, effect: allow}\n"
+    use_policy(stage_wide)
+    assert handler.lambda_handler(RequestSpec(path="/" + "a" * 600).to_event("rest"), None)
+
+
+def test_one_decision_line_without_secret_values(use_policy, log_output):
+    use_policy(
+        "version: 1\nrules:\n  - {name: k, effect: allow, when: {header.x-api-key: the-key}, "
+        "principal: {from: header.x-api-key}}\n"
+    )
+    handler.lambda_handler(RequestSpec(headers={"x-api-key": "the-key"}).to_event("rest"), None)
+    assert refused(RequestSpec(headers={"x-api-key": "wrong-key"}).to_event("rest"))
+    lines = [json.loads(line) for line in log_output.getvalue().splitlines()]
+    decisions = [line for line in lines if line.get("message") == "decision"]
+    assert [d["effect"] for d in decisions] == ["allow", "unauthorized"]
+    assert decisions[0]["rule"] == "k" and decisions[0]["principal"] == "<redacted>"
+    assert {"route", "kind", "policy", "reason", "duration_us"} <= decisions[0].keys()
+    assert "the-key" not in str(lines) and "wrong-key" not in str(lines)
+
+
+def test_metrics_count_each_effect(use_policy, monkeypatch, capsys):
+    use_policy(OPEN, AUTHORIZER_METRICS="true", POWERTOOLS_LOG_LEVEL="WARNING")
+    handler.lambda_handler(RequestSpec(headers={"x-ok": "yes"}).to_event("rest"), None)
+    assert refused(RequestSpec().to_event("rest"))
+    emf = [json.loads(line) for line in capsys.readouterr().out.splitlines() if '"_aws"' in line]
+    assert [next(k for k in ("Allow", "Deny", "Unauthorized") if k in m) for m in emf] == ["Allow", "Unauthorized"]
+
+
+def test_shipped_example_policy_loads(monkeypatch):
+    monkeypatch.setenv("AUTHORIZER_POLICY", str(POLICIES / "example.yaml"))
+    monkeypatch.setenv("AUTHORIZER_METRICS", "false")
+    handler.reset()
+    try:
+        event = load_fixture("aws-lambda-go/apigw-custom-auth-request-type-request.json")
+        assert handler.lambda_handler(event, None)["principalId"] == "me"
+    finally:
+        handler.reset()
