@@ -55,7 +55,7 @@ def boot() -> Runtime:
         logger.error("settings invalid: refusing every request", extra={"error": str(exc)})
         _runtime = Runtime(None, None, error=f"settings invalid: {exc}")
         return _runtime
-    store = open_store(settings.policy)
+    store = open_store(settings.policy, refresh_seconds=settings.refresh_seconds)
     metrics = None
     if settings.metrics:
         from aws_lambda_powertools import Metrics

@@ -201,7 +201,8 @@ def _keyed_policy(n: int, source: str = "header.x-api-key") -> str:
     rules = "\n".join(
         f"  - {{name: k{i}, effect: allow, when: {{{source}: key-{i}}}, principal: p{i}}}" for i in range(n)
     )
-    return f"version: 1\nrules:\n  - {{name: blocked, effect: deny, when: {{source_ip: {{cidr: 203.0.113.0/24}}}}}}\n{rules}\n"
+    blocked = "  - {name: blocked, effect: deny, when: {source_ip: {cidr: 203.0.113.0/24}}}"
+    return f"version: 1\nrules:\n{blocked}\n{rules}\n"
 
 
 @pytest.mark.parametrize("source", ["header.x-api-key", "header.x-tenant"])

@@ -63,7 +63,7 @@ def parse_location(location: str) -> RemoteLocation:
     scheme, _, rest = location.partition(":")
     if scheme not in _FORMS:
         raise ValueError(f"{location!r} is not a remote policy location")
-    kind: SourceKind = scheme  # type: ignore[assignment]
+    kind: SourceKind = scheme
     form, count = _FORMS[kind]
     if kind == "s3":
         parts = tuple(rest[2:].split("/", 1)) if rest.startswith("//") else ()
@@ -81,7 +81,7 @@ class S3Provider(BaseProvider):
 
     def __init__(self, boto_config: Any = None) -> None:
         self.client = boto3.client("s3", config=boto_config)
-        super().__init__(client=self.client)
+        super().__init__(client=self.client)  # type: ignore[no-untyped-call]
 
     def _get(self, name: str, **sdk_options: Any) -> bytes:
         bucket, key = name.split("/", 1)

@@ -79,6 +79,19 @@ class FilePolicyStore(PolicyStore):
         return True
 
 
-def open_store(location: str, secrets: SecretLookup | None = None) -> PolicyStore:
-    """The store for a location (AUTHORIZER_POLICY)."""
+REMOTE_PREFIXES = ("s3://", "ssm:", "appconfig:")
+
+
+def open_store(
+    location: str, secrets: SecretLookup | None = None, *, refresh_seconds: int | None = None
+) -> PolicyStore:
+    """The store for a location (AUTHORIZER_POLICY): a file path, or a remote source fetched again
+    after `refresh_seconds` (default: AUTHORIZER_REFRESH_SECONDS' default). boto3 is imported only
+    for a remote source."""
+    if location.startswith(REMOTE_PREFIXES):
+        from authorizer.policy.remote import RemotePolicyStore
+        from authorizer.settings import Settings
+
+        refresh = Settings().refresh_seconds if refresh_seconds is None else refresh_seconds
+        return RemotePolicyStore(location, secrets, refresh_seconds=refresh)
     return FilePolicyStore(location, secrets)

@@ -1,0 +1,238 @@
+"""Warnings about policies that load but do not do what their author meant.
+
+- a rule shadowed by an earlier rule: every request it matches, the earlier one matches first;
+- a rule that can never match: its conditions contradict each other (`equals: a` and `equals: b`
+  on one source, `exists: false` with another test, empty numeric ranges, sources a TOKEN event
+  never carries);
+- an Allow covering only the incoming method ARN in a policy whose `cache` says API Gateway
+  caches answers: the cached Allow is re-used for the caller's other routes, which then get 403.
+
+The analysis is conservative (a warning is a proof, silence is not) and works on the compiled
+conditions, so it judges exactly what the engine evaluates. Messages never show secret values:
+they use the compiled, already redacted, expected values.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Hashable, Iterator, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from authorizer.policy.compiled import AllOf, AnyOf, Check, CompiledPolicy, CompiledRule, JmesCheck, Node, Not
+from authorizer.policy.errors import Loc
+
+LintWarning = tuple[Loc, str]
+_TOKEN_ONLY_ABSENT = ("header.", "query.", "stage.", "path.", "cookie.", "context.")
+_NUMERIC = ("lt", "le", "gt", "ge")
+
+
+def _arg(data: Mapping[str, Any], check: Check) -> Any:
+    """The operator's argument as written (not redacted): `header.x: abc` is `equals: abc`."""
+    node: Any = data
+    for part in check.loc[:-1]:
+        node = node[part]
+    return node[check.loc[-1]] if isinstance(node, dict) else node
+
+
+def _conjuncts(nodes: tuple[Node, ...]) -> Iterator[Node]:
+    """The conditions that must all hold: `all` groups flattened, a one-alternative `any` unwrapped."""
+    for node in nodes:
+        if isinstance(node, AllOf):
+            yield from _conjuncts(node.children)
+        elif isinstance(node, AnyOf) and len(node.children) == 1:
+            yield from _conjuncts(node.children)
+        else:
+            yield node
+
+
+@dataclass(frozen=True, slots=True)
+class _Facts:
+    """What lint knows about one rule's conditions."""
+
+    rule: CompiledRule
+    conditions: tuple[Node, ...]
+    signatures: frozenset[Hashable]
+    sources: frozenset[str]
+
+
+class _Linter:
+    def __init__(self, data: Mapping[str, Any], policy: CompiledPolicy) -> None:
+        self.data = data
+        self.policy = policy
+
+    def signature(self, node: Node) -> Hashable:
+        if isinstance(node, Check):
+            return ("check", node.source, node.op, node.mode, json.dumps(_arg(self.data, node), sort_keys=True))
+        if isinstance(node, JmesCheck):
+            return ("jmespath", node.expression)
+        if isinstance(node, Not):
+            return ("not", self.signature(node.child))
+        return (type(node).__name__, frozenset(self.signature(c) for c in node.children))
+
+    def finite(self, check: Check) -> list[Any] | None:
+        """The only values that can satisfy an equality or one-of check."""
+        if check.op == "equals":
+            return [_arg(self.data, check)]
+        if check.op == "one_of":
+            return list(_arg(self.data, check))
+        return None
+
+    def implies(self, b: Node, a: Node) -> bool:
+        """Whenever `b` holds, `a` holds too (proved from the operators, or identical)."""
+        if self.signature(a) == self.signature(b):
+            return True
+        if not (isinstance(a, Check) and isinstance(b, Check)) or a.source != b.source or a.mode != b.mode:
+            return False
+        if a.op == "exists" and a.missing is None:  # exists: true, implied by any test on a present value
+            return b.missing is None
+        if b.missing is not None or a.op == "secret" or a.mode not in ("single", "joined"):
+            return False
+        candidates = self.finite(b)
+        if candidates is not None:
+            return all(a.test(v) for v in candidates)
+        want, have = _arg(self.data, a), _arg(self.data, b)
+        if a.op != b.op:
+            return False
+        if a.op == "prefix":
+            return bool(have.startswith(want))
+        if a.op == "suffix":
+            return bool(have.endswith(want))
+        if a.op == "contains":
+            return want in have
+        if a.op in ("gt", "ge"):
+            return bool(have >= want)
+        if a.op in ("lt", "le"):
+            return bool(have <= want)
+        return False
+
+    # -- rules that can never match ----------------------------------------------------------
+    def contradiction(self, facts: _Facts) -> str | None:
+        checks = [n for n in facts.conditions if isinstance(n, Check)]
+        by_source: dict[str, list[Check]] = {}
+        for check in checks:
+            by_source.setdefault(check.source, []).append(check)
+        for source, group in by_source.items():
+            if any(c.missing is True for c in group) and any(c.missing is None for c in group):
+                return f"{source} must be absent (exists: false) and also pass another test"
+            for mode in ("single", "joined"):
+                found = self.empty_range(source, [c for c in group if c.mode == mode and c.op != "secret"])
+                if found:
+                    return found
+        kinds = self.possible_kinds(by_source.get("kind", []))
+        if kinds == {"token"}:
+            needs = [c.source for c in checks if c.missing is None and c.source.startswith(_TOKEN_ONLY_ABSENT)]
+            if needs or "source_ip" in by_source:
+                return f"it only applies to TOKEN events, which carry no {(needs or ['source_ip'])[0]}"
+        if kinds is not None and "token" not in kinds and any(c.missing is None for c in by_source.get("token", [])):
+            return "it tests `token`, which only TOKEN events carry, but excludes kind token"
+        return None
+
+    def empty_range(self, source: str, checks: list[Check]) -> str | None:
+        if not checks:
+            return None
+        shown = ", ".join(f"{c.op} {c.expected!r}" for c in checks)
+        for check in checks:
+            candidates = self.finite(check)
+            if candidates is not None:
+                if not any(all(c.test(v) for c in checks) for v in candidates):
+                    return f"no value of {source} satisfies all of: {shown}"
+                return None
+        bounds = [(c.op, _arg(self.data, c)) for c in checks if c.op in _NUMERIC]
+        lows = [(v, op == "gt") for op, v in bounds if op in ("gt", "ge")]
+        highs = [(v, op == "lt") for op, v in bounds if op in ("lt", "le")]
+        if lows and highs:
+            low, low_strict = max(lows, key=lambda b: (b[0], b[1]))
+            high, high_strict = min(highs, key=lambda b: (b[0], not b[1]))
+            if low > high or (low == high and (low_strict or high_strict)):
+                return f"no number is in the range {shown} of {source}"
+        return None
+
+    def possible_kinds(self, checks: list[Check]) -> set[str] | None:
+        kinds: set[str] | None = None
+        for check in checks:
+            if check.mode == "single" and check.op != "secret":
+                candidates = self.finite(check)
+                if candidates is not None:
+                    allowed = {v for v in candidates if isinstance(v, str) and check.test(v)}
+                    kinds = allowed if kinds is None else kinds & allowed
+        return kinds
+
+    # -- shadowing ---------------------------------------------------------------------------
+    @staticmethod
+    def covers_routes(a: CompiledRule, b: CompiledRule) -> bool:
+        if a.routes is None:
+            return True
+        if b.routes is None:
+            return False
+        for pattern in b.routes:
+            if any(p.text == pattern.text for p in a.routes):
+                continue
+            exact, method = pattern.exact_path, pattern.method
+            if exact is None or method == "*" or not any(p.matches(method, exact) for p in a.routes):
+                return False
+        return True
+
+    def shadows(self, a: _Facts, b: _Facts) -> bool:
+        if not a.sources <= b.sources or not self.covers_routes(a.rule, b.rule):
+            return False
+        return all(
+            self.signature(x) in b.signatures or any(self.implies(y, x) for y in b.conditions) for x in a.conditions
+        )
+
+    # -- caching -----------------------------------------------------------------------------
+    def caching(self) -> Iterator[LintWarning]:
+        cache = self.data.get("cache") or {}
+        if not cache.get("ttl") or cache.get("per_route"):
+            return
+        ttl = cache["ttl"]
+        simple = self.data.get("response") == "simple"
+        for rule in self.policy.rules:
+            if rule.effect == "allow" and rule.resource == "method" and not simple:
+                yield (
+                    (*rule.loc, "name"),
+                    f"allow rule {rule.name!r} covers only the incoming method ARN, but API Gateway caches the "
+                    f"answer for {ttl} s and re-uses it for the caller's other routes (403 there): use "
+                    "`resource: stage` (or api, or routes listing every route), cache.ttl 0, or put the route in "
+                    "the identity sources (cache.per_route: true)",
+                )
+            elif simple and rule.routes is not None:
+                yield (
+                    (*rule.loc, "routes"),
+                    f"rule {rule.name!r} decides per route, but a cached simple response applies to every route "
+                    f"for {ttl} s: add $context.routeKey to the identity sources (cache.per_route: true) or set "
+                    "cache.ttl 0",
+                )
+
+    def run(self) -> list[LintWarning]:
+        warnings: list[LintWarning] = list(self.caching())
+        live: list[_Facts] = []
+        for rule in self.policy.rules:
+            conditions = tuple(_conjuncts(rule.conditions))
+            facts = _Facts(
+                rule,
+                conditions,
+                frozenset(self.signature(n) for n in conditions),
+                frozenset(n.source for n in conditions if isinstance(n, Check)),
+            )
+            reason = self.contradiction(facts)
+            if reason:
+                warnings.append(((*rule.loc, "name"), f"rule {rule.name!r} can never match: {reason}"))
+                continue
+            earlier = next((a for a in live if self.shadows(a, facts)), None)
+            if earlier is not None:
+                warnings.append(
+                    (
+                        (*rule.loc, "name"),
+                        f"rule {rule.name!r} is shadowed by rule {earlier.rule.name!r}: every request it matches, "
+                        f"{earlier.rule.name!r} matches first",
+                    )
+                )
+            live.append(facts)
+        return sorted(warnings, key=lambda w: (w[0][:2], w[1]))
+
+
+def lint(data: Mapping[str, Any], policy: CompiledPolicy) -> list[LintWarning]:
+    """Warnings for a policy that compiled: (location in the validated data, message)."""
+    return _Linter(data, policy).run()
+
