@@ -8,8 +8,8 @@ no lazy maps. Every value is looked up afresh, every rule is tried in order, and
 three-valued (True, False, None = unknown: missing or conflicting).
 
 Where the guide is silent, the choices are written down here (and in SECURITY.md):
-- multiValue maps hold every value of a name; the single-value map is used for a name only when
-  its multiValue twin does not list it; non-string entries are ignored;
+- multiValue maps hold every value of a name; a single-value map entry that is not among them is
+  added (so an event whose two maps disagree reads as conflicting); non-string entries are ignored;
 - HTTP API 2.0 splits a comma-joined value into its parts, trimming each part;
 - numbers compare as 64-bit floats (an int beyond their range saturates to ±inf); a string counts
   as a number when Python's float() reads it, it is finite and at most 64 characters long;
@@ -145,13 +145,11 @@ class Event:
                 if same(key) and isinstance(value, str):
                     out += [part.strip() for part in value.split(",")] if "," in value else [value]
             return out
-        listed = set()
         for key, values in multi.items() if isinstance(multi, dict) else ():
             if same(key) and isinstance(values, list):
                 out += [v for v in values if isinstance(v, str)]
-                listed.add(key)
         for key, value in single.items() if isinstance(single, dict) else ():
-            if same(key) and isinstance(value, str) and key not in listed:
+            if same(key) and isinstance(value, str) and value not in out:
                 out.append(value)
         return out
 
@@ -457,7 +455,7 @@ class Interpreter:
     def resources(self, ev: Event, scope: str, routes: list[str] | None) -> tuple[str, ...]:
         arn = ev.arn
         prefix = f"arn:{arn.partition}:execute-api:{arn.region}:{arn.account}:{arn.api}"
-        if scope == "stage":
+        if scope == "stage" or (scope == "routes" and routes is None):  # no routes: every route of the stage
             return (f"{prefix}/{arn.stage}/*",)
         if scope == "api":
             return (f"{prefix}/*",)

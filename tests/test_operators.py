@@ -144,3 +144,19 @@ def test_token_source():
     assert decide_event(policy, RequestSpec(token="Bearer abc").to_event("token")).effect == "allow"
     assert decide_event(policy, RequestSpec(token="Basic abc").to_event("token")).effect == "unauthorized"
     assert decide_event(policy, RequestSpec().to_event("rest")).effect == "unauthorized"
+
+
+@pytest.mark.parametrize(
+    "condition,sent,allowed_",
+    [
+        ("[key-1, key-2]", "key-2", True),
+        ("[key-1, key-2]", "key-3", False),
+        ("{not_one_of: [key-1]}", "key-2", True),
+        ("{not_one_of: [key-1]}", "key-1", False),
+        ("{not_equals: key-1}", "key-1", False),
+        ("{not_equals: key-1}", "key-9", True),
+        ("key-1", "key-1", True),
+    ],
+)
+def test_equality_on_secret_bearing_sources_compares_digests(condition, sent, allowed_):
+    assert allowed(condition, source="header.x-api-key", headers={"x-api-key": sent}) is allowed_

@@ -14,6 +14,7 @@ from collections.abc import Sequence
 COMMANDS = {
     "eval": "authorizer.cli.eval_cmd",
     "schema": "authorizer.cli.schema_cmd",
+    "validate": "authorizer.cli.validate_cmd",
     "demo": "authorizer.cli.demo_cmd",
 }
 

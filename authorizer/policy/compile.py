@@ -110,6 +110,11 @@ def _digest(text: str) -> bytes:
     return hashlib.sha256(text.encode("utf-8", "surrogatepass")).digest()
 
 
+def _secret_key(value: Any) -> tuple[str, Any] | None:
+    """Comparison key for values of secret-bearing sources: strings by digest, never raw."""
+    return ("sha256", _digest(value)) if isinstance(value, str) else typed_key(value)
+
+
 def _constant_time_equals(expected: str) -> Callable[[Any], bool]:
     want = _digest(expected)
     return lambda v: isinstance(v, str) and hmac.compare_digest(_digest(v), want)
@@ -127,17 +132,21 @@ class _Compiler:
         self.errors.append((loc, message, at_key))
 
     # -- conditions ---------------------------------------------------------------------------
-    def operator_test(self, op: str, arg: Any, loc: Loc) -> Callable[[Any], bool] | None:
+    def operator_test(self, op: str, arg: Any, loc: Loc, sensitive: bool = False) -> Callable[[Any], bool] | None:
+        """The per-value test of one operator. Equality on secret-bearing sources compares SHA-256
+        digests (constant time for equals, digest-keyed sets for one_of), never the raw values."""
         if op == "equals":
-            return _equals(arg)
+            return _constant_time_equals(arg) if sensitive and isinstance(arg, str) else _equals(arg)
         if op == "not_equals":
-            eq = _equals(arg)
+            eq = self.operator_test("equals", arg, loc, sensitive)
+            assert eq is not None
             return lambda v: not eq(v)
         if op in ("one_of", "not_one_of"):
-            keys = frozenset(k for k in map(typed_key, arg) if k is not None)
+            key_of = _secret_key if sensitive else typed_key
+            keys = frozenset(k for k in map(key_of, arg) if k is not None)
             if op == "one_of":
-                return lambda v: typed_key(v) in keys
-            return lambda v: typed_key(v) not in keys  # like not_equals: any present value but these
+                return lambda v: key_of(v) in keys
+            return lambda v: key_of(v) not in keys  # like not_equals: any present value but these
         if op == "prefix":
             return lambda v: isinstance(v, str) and v.startswith(arg)
         if op == "suffix":
@@ -217,21 +226,19 @@ class _Compiler:
                 test: Callable[[Any], bool] | None = (lambda v: True) if arg else (lambda v: False)
                 missing = None if arg else True
             elif op == "not":
-                test = self.negated(arg, op_loc)
+                test = self.negated(arg, op_loc, sensitive)
             else:
-                test = self.operator_test(op, arg, op_loc)
+                test = self.operator_test(op, arg, op_loc, sensitive)
             if test is None:
                 continue
             index_key = None
-            if op == "equals" and mode == "single":
-                index_key = typed_key(arg)
-                if sensitive and isinstance(arg, str):  # secrets compare in constant time, index by digest
-                    test, index_key = _constant_time_equals(arg), ("sha256", _digest(arg))
+            if op == "equals" and mode == "single":  # what RuleIndex may key this rule on
+                index_key = (_secret_key if sensitive else typed_key)(arg)
             shown = f"secret:{arg}" if op == "secret" else REDACTED if sensitive else arg
             checks.append(Check(source, op, shown, get, test, mode, missing, sensitive, op_loc, index_key))
         return checks
 
-    def negated(self, spec: Any, loc: Loc) -> Callable[[Any], bool] | None:
+    def negated(self, spec: Any, loc: Loc, sensitive: bool) -> Callable[[Any], bool] | None:
         if not isinstance(spec, dict):
             spec = {"one_of" if isinstance(spec, list) else "equals": spec}
         tests = []
@@ -240,7 +247,7 @@ class _Compiler:
                 if op != "values" or arg != "single":
                     self.error((*loc, op), f"`{op}` cannot be used inside `not`")
                 continue
-            test = self.operator_test(op, arg, (*loc, op))
+            test = self.operator_test(op, arg, (*loc, op), sensitive)
             if test is not None:
                 tests.append(test)
         if not tests:
@@ -404,16 +411,13 @@ def _route_key(r: Request) -> str:
 
 
 def _source_key(check: Check) -> Callable[[Request], Any]:
-    get, sensitive = check.get, check.sensitive
+    get, key_of = check.get, _secret_key if check.sensitive else typed_key
 
     def key(r: Request) -> Any:
         values = get(r)
         if values is None or (len(values) > 1 and len(set(values)) > 1):
             return None
-        value = values[0]
-        if sensitive and isinstance(value, str):
-            return ("sha256", _digest(value))
-        return typed_key(value)
+        return key_of(values[0])
 
     return key
 

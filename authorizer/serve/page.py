@@ -45,17 +45,20 @@ _TEMPLATE = """<!doctype html>
 <section><h2>Decision</h2><dl>
  <dt>gateway</dt><dd>{{ verdict_text }}</dd>
  <dt>authorizer</dt><dd>{{ outcome.reason }}</dd>
- {% if decision %}<dt>deciding rule</dt><dd>{% if decision.rule %}<code>{{ decision.rule }}</code>{% else %}none{% endif %}</dd>
- <dt>principal</dt><dd>{% if decision.principal %}<code>{{ decision.principal }}</code>{% else %}none{% endif %}</dd>{% endif %}
+ {% if decision %}<dt>deciding rule</dt>
+ <dd>{% if decision.rule %}<code>{{ decision.rule }}</code>{% else %}none{% endif %}</dd>
+ <dt>principal</dt><dd>{% if principal %}<code>{{ principal }}</code>{% else %}none{% endif %}</dd>{% endif %}
 </dl>
 {% if decision and decision.context %}<h2 style="margin-top:12px">Context</h2><table>
  <tr><th>key</th><th>value</th></tr>
- {% for k, v in decision.context.items() %}<tr><td><code>{{ k }}</code></td><td class="v">{{ v | tojson }}</td></tr>{% endfor %}
+ {% for k, v in decision.context.items() %}
+ <tr><td><code>{{ k }}</code></td><td class="v">{{ v | tojson }}</td></tr>{% endfor %}
 </table>{% endif %}
 {% if outcome.authorizer %}<h2 style="margin-top:12px">What the integration receives</h2>
 <p><code>requestContext.authorizer</code> = <code>{{ outcome.authorizer | tojson }}</code></p>{% endif %}
 </section>
-{% if trace %}<section><h2>Why: every condition tried{% if outcome.cached %} (when the answer was decided){% endif %}</h2>
+{% if trace %}<section>
+<h2>Why: every condition tried{% if outcome.cached %} (when the answer was decided){% endif %}</h2>
 <table><tr><th>rule</th><th>source</th><th>operator</th><th>expected</th><th>actual</th><th>result</th></tr>
 {% for t in trace %}<tr><td><code>{{ t.rule }}</code></td><td><code>{{ t.source }}</code></td><td>{{ t.op }}</td>
  <td class="v">{{ t.expected | tojson }}</td><td class="v">{{ t.actual | tojson }}</td>
@@ -105,6 +108,9 @@ def render_page(outcome: Outcome, gateway: Gateway) -> str:
         "summary": summary,
         "outcome": outcome,
         "decision": decision,
+        "principal": "<redacted>"
+        if decision is not None and decision.principal_sensitive
+        else (decision.principal if decision is not None else None),
         "verdict_text": _VERDICTS[outcome.verdict],
         "trace": [t.as_dict() for t in (decision.trace or ())] if decision is not None else [],
         "identity": gateway.identity.sources,

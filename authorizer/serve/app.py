@@ -1,0 +1,227 @@
+"""The aiohttp application: HTTP and WebSocket on one port, in front of the gateway.
+
+Every request below the stage prefix goes through `Gateway.authorize`; a refusal is answered with
+API Gateway's status and body (a WebSocket upgrade is refused the same way, before the handshake);
+an allowed request goes to `--upstream`, or to the built-in echo backend. Browsers get an HTML page
+instead of JSON. One access-log line per request; the policy file is re-read when it changes.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+import time
+import weakref
+from collections.abc import AsyncIterator
+from typing import Any
+
+from aiohttp import ClientError, ClientSession, ClientTimeout, WSMsgType, web
+from multidict import CIMultiDict
+
+from authorizer.policy.store import FilePolicyStore
+from authorizer.serve.gateway import Gateway, Incoming, Outcome
+from authorizer.serve.page import render_page
+
+access_log = logging.getLogger("authorizer.serve.access")
+log = logging.getLogger("authorizer.serve")
+
+GATEWAY = web.AppKey("gateway", Gateway)
+UPSTREAM = web.AppKey("upstream", str)
+SESSION = web.AppKey("session", ClientSession)
+SOCKETS = web.AppKey("sockets", weakref.WeakSet[web.WebSocketResponse])
+INTEGRATION_TIMEOUT = 29.0  # seconds: API Gateway's default integration timeout
+AUTHORIZER_HEADER = "x-apigateway-authorizer"  # requestContext.authorizer, as JSON, for an --upstream server
+_HOP_BY_HOP = frozenset(
+    ("connection", "keep-alive", "proxy-authenticate", "proxy-authorization", "te", "trailer", "trailers",
+     "transfer-encoding", "upgrade", "host", "content-length")
+)  # fmt: skip
+
+
+def create_app(gateway: Gateway, upstream: str | None = None, reload_every: float = 1.0) -> web.Application:
+    app = web.Application()
+    app[GATEWAY] = gateway
+    app[SOCKETS] = weakref.WeakSet()
+    if upstream:
+        app[UPSTREAM] = upstream.rstrip("/")
+        app.cleanup_ctx.append(_client_session)
+    if reload_every > 0:
+        app.cleanup_ctx.append(_policy_watcher(reload_every))
+    app.on_shutdown.append(_close_sockets)
+    app.router.add_route("*", "/{tail:.*}", handle)
+    return app
+
+
+# -- lifecycle ---------------------------------------------------------------------------------
+async def _client_session(app: web.Application) -> AsyncIterator[None]:
+    async with ClientSession(timeout=ClientTimeout(total=INTEGRATION_TIMEOUT), auto_decompress=False) as session:
+        app[SESSION] = session
+        yield
+
+
+def _policy_watcher(every: float) -> Any:
+    async def watcher(app: web.Application) -> AsyncIterator[None]:
+        task = asyncio.create_task(_watch(app[GATEWAY], every))
+        yield
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+
+    return watcher
+
+
+async def _watch(gateway: Gateway, every: float) -> None:
+    """Re-read the policy file when it changes; a broken edit keeps the last good policy (the store logs why)."""
+    store = gateway.store
+    if not isinstance(store, FilePolicyStore):
+        return
+    while True:
+        await asyncio.sleep(every)
+        if store.reload():
+            policy = store.current()
+            log.info("policy reloaded from %s (%s)", store.location, policy.digest[:12] if policy else "?")
+            gateway.policy_changed()
+
+
+async def _close_sockets(app: web.Application) -> None:
+    sockets = app[SOCKETS]
+    for ws in list(sockets):
+        await ws.close(code=1001, message=b"server shutting down")
+
+
+# -- requests ----------------------------------------------------------------------------------
+def _below_stage(path: str, stage: str) -> str | None:
+    if stage == "$default":
+        return path
+    prefix = "/" + stage
+    if path == prefix or path.startswith(prefix + "/"):
+        return path[len(prefix) :] or "/"
+    return None
+
+
+def _wants_html(request: web.Request) -> bool:
+    return "text/html" in request.headers.get("Accept", "")
+
+
+async def handle(request: web.Request) -> web.StreamResponse:
+    started = time.perf_counter()
+    gateway = request.app[GATEWAY]
+    path = _below_stage(request.path, gateway.config.stage)
+    if path is None:  # API Gateway: a path outside the deployed stage is 403 {"message":"Forbidden"}
+        response: web.StreamResponse = _outside_stage(request, gateway)
+        _log_access(request, response.status, None, started)
+        return response
+    upgrade = request.headers.get("Upgrade", "").lower() == "websocket" and request.method == "GET"
+    incoming = Incoming(
+        method=request.method,
+        path=path,
+        headers=[(k.decode("latin-1"), v.decode("latin-1")) for k, v in request.raw_headers],
+        query=list(request.query.items()),
+        source_ip=request.remote or "127.0.0.1",
+        websocket=upgrade,
+    )
+    outcome = gateway.authorize(incoming)
+    if outcome.status != 200:
+        response = _answer(request, outcome, gateway, outcome.body)
+    elif upgrade:
+        return await _websocket(request, outcome, started)
+    elif UPSTREAM in request.app:
+        response = await _proxy(request, outcome, path)
+    else:
+        response = _answer(request, outcome, gateway, _echo(request, outcome))
+    _log_access(request, response.status, outcome, started)
+    return response
+
+
+def _answer(request: web.Request, outcome: Outcome, gateway: Gateway, body: dict[str, Any]) -> web.Response:
+    if _wants_html(request):
+        return web.Response(
+            status=outcome.status, text=render_page(outcome, gateway), content_type="text/html", headers=outcome.headers
+        )
+    return web.json_response(body, status=outcome.status, headers=outcome.headers)
+
+
+def _echo(request: web.Request, outcome: Outcome) -> dict[str, Any]:
+    decision = outcome.decision
+    return {
+        "message": "allowed by the authorizer; this is the built-in echo backend (--upstream URL proxies instead)",
+        "method": request.method,
+        "path": request.path,
+        "route": outcome.route,
+        "rule": decision.rule if decision else None,
+        "principalId": decision.principal if decision else None,
+        "context": decision.context if decision else {},
+        "cached": outcome.cached is not None,
+        "requestContext": {"requestId": outcome.request_id, "authorizer": outcome.authorizer},
+    }
+
+
+def _outside_stage(request: web.Request, gateway: Gateway) -> web.Response:
+    stage = gateway.config.stage
+    if _wants_html(request):
+        text = (
+            f"<!doctype html><title>403 Forbidden</title><h1>403 Forbidden</h1><p>This gateway serves the stage "
+            f"<code>{stage}</code>: try <a href='/{stage}/'>/{stage}/</a>.</p>"
+        )
+        return web.Response(status=403, text=text, content_type="text/html")
+    return web.json_response({"message": "Forbidden"}, status=403)
+
+
+async def _proxy(request: web.Request, outcome: Outcome, path: str) -> web.Response:
+    """Forward an allowed request to --upstream, with the authorizer's output as one JSON header."""
+    url = request.app[UPSTREAM] + path + (f"?{request.query_string}" if request.query_string else "")
+    headers = CIMultiDict((k, v) for k, v in request.headers.items() if k.lower() not in _HOP_BY_HOP)
+    headers[AUTHORIZER_HEADER] = json.dumps(outcome.authorizer, separators=(",", ":"), ensure_ascii=True)
+    headers["X-Forwarded-For"] = request.remote or "127.0.0.1"
+    body = await request.read()
+    try:
+        async with request.app[SESSION].request(
+            request.method, url, headers=headers, data=body or None, allow_redirects=False
+        ) as upstream:
+            payload = await upstream.read()
+            kept = CIMultiDict((k, v) for k, v in upstream.headers.items() if k.lower() not in _HOP_BY_HOP)
+            kept.update(outcome.headers)
+            return web.Response(status=upstream.status, body=payload, headers=kept)
+    except TimeoutError:
+        return web.json_response({"message": "Endpoint request timed out"}, status=504, headers=outcome.headers)
+    except ClientError as exc:
+        log.warning("upstream %s failed: %s", url, exc)
+        return web.json_response({"message": "Internal server error"}, status=502, headers=outcome.headers)
+
+
+async def _websocket(request: web.Request, outcome: Outcome, started: float) -> web.StreamResponse:
+    """Allowed `$connect`: complete the handshake; the echo backend answers each message."""
+    offered = [p.strip() for p in request.headers.get("Sec-WebSocket-Protocol", "").split(",") if p.strip()]
+    ws = web.WebSocketResponse(protocols=offered[:1])
+    ws.headers.update(outcome.headers)
+    await ws.prepare(request)
+    _log_access(request, 101, outcome, started)
+    request.app[SOCKETS].add(ws)
+    connection_id = outcome.request_id[:12] + "="
+    async for message in ws:
+        if message.type == WSMsgType.TEXT:
+            await ws.send_json(
+                {
+                    "message": message.data,
+                    "connectionId": connection_id,
+                    "requestContext": {"authorizer": outcome.authorizer},
+                }
+            )
+    return ws
+
+
+def _log_access(request: web.Request, status: int, outcome: Outcome | None, started: float) -> None:
+    """method, path (never the query string: it may carry tokens), status, decision, rule, latency."""
+    if not access_log.isEnabledFor(logging.INFO):
+        return
+    millis = (time.perf_counter() - started) * 1000
+    if outcome is None:
+        access_log.info("%s %s %d outside-stage %.1fms", request.method, request.path, status, millis)
+        return
+    rule = outcome.decision.rule if outcome.decision and outcome.decision.rule else "-"
+    tail = " cached" if outcome.cached else ""
+    if outcome.verdict != "allow":
+        tail += f' reason="{outcome.reason}"'
+    verdict = outcome.verdict
+    access_log.info("%s %s %d %s rule=%s %.1fms%s", request.method, request.path, status, verdict, rule, millis, tail)
