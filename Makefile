@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: test lint typecheck unit demo clean
+.PHONY: test lint typecheck policies unit demo clean
 
 $(STAMP): pyproject.toml
 	test -d $(VENV) || $(PYTHON) -m venv $(VENV)
@@ -15,18 +15,56 @@ $(STAMP): pyproject.toml
 venv: $(STAMP)
 
 lint: $(STAMP)
-	$(BIN)/ruff check authorizer tests
-	$(BIN)/ruff format --check authorizer tests
+	$(BIN)/ruff check authorizer tests deploy
+	$(BIN)/ruff format --check authorizer tests deploy
+	$(BIN)/cfn-lint deploy/template.yaml
 
 typecheck: $(STAMP)
 	$(BIN)/mypy
 
+# the shipped policies: no error, no warning, every suite case passing, every rule and condition covered
+policies: $(STAMP)
+	$(BIN)/authorizer validate --strict policies
+	$(BIN)/authorizer test policies --coverage --min-coverage 100
+
 unit: $(STAMP)
 	$(BIN)/pytest
 
-test: lint typecheck unit
+test: lint typecheck policies unit
+
+# the long fuzz and soak runs (@pytest.mark.slow): 1,000,000 decisions, tens of thousands of fuzzed inputs
+.PHONY: soak
+soak: $(STAMP)
+	$(BIN)/pytest -m slow --hypothesis-show-statistics
+
+# make bench [BENCH="--json build/bench.json --long"]: the benchmark suite (BENCHMARKS.md); --long adds 1,000,000 decisions
+.PHONY: bench
+bench: $(STAMP)
+	$(BIN)/python -m benchmarks $(BENCH)
+
+# make package STAGE=prod [PYTHON_VERSION=3.12] [ARCH=x86_64|arm64] [POLICY=path]: build/authorizer-<stage>.zip
+STAGE ?= dev
+PYTHON_VERSION ?= 3.12
+ARCH ?= x86_64
+.PHONY: package
+package: $(STAMP)
+	$(BIN)/python deploy/package.py --stage $(STAGE) --python-version $(PYTHON_VERSION) --arch $(ARCH) $(if $(POLICY),--policy $(POLICY))
 
 FIXTURES := ../shared/fixtures/aws-events
+
+# make serve [PORT=3000]: the local gateway (authorizer serve) on the example policy; Ctrl-C stops it
+PORT ?= 3000
+.PHONY: serve
+serve: $(STAMP)
+	@echo "Try, from another terminal:"
+	@echo "  curl -i 'http://127.0.0.1:$(PORT)/dev/pets?QueryString1=queryValue1' -H 'HeaderAuth1: headerValue1'    # 200"
+	@echo "  curl -i 'http://127.0.0.1:$(PORT)/dev/pets'                                                             # 401"
+	@echo "  curl -i 'http://127.0.0.1:$(PORT)/dev/orders?QueryString1=queryValue1' -H 'HeaderAuth1: headerValue1'  # 403: cached"
+	@echo "  wscat -c 'ws://127.0.0.1:$(PORT)/dev?QueryString1=queryValue1' -H HeaderAuth1:headerValue1            # connects"
+	@echo "  wscat -c 'ws://127.0.0.1:$(PORT)/dev'                  # error: Unexpected server response: 401"
+	@echo "  a browser: http://127.0.0.1:$(PORT)/dev/pets (the page says why; add -H 'Accept: text/html' to curl)"
+	@echo
+	$(BIN)/authorizer serve policies/example.yaml --port $(PORT) --stage-var StageVar1=stageValue1
 
 demo: $(STAMP)
 	$(BIN)/authorizer demo $(if $(wildcard $(FIXTURES)),--fixtures $(FIXTURES))

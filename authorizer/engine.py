@@ -30,6 +30,8 @@ def _value(output: Output, r: Request) -> Any:
 
 
 def _resources(rule: CompiledRule | None, scope: str, r: Request) -> tuple[str, ...]:
+    if scope == "method":
+        return (r.arn_text,)
     arn = r.arn
     if scope == "stage" or (scope == "routes" and rule is not None and rule.routes is None):
         return (arn.stage_resource(),)  # a rule without `routes` applies to every route of the stage
@@ -43,8 +45,9 @@ def _resources(rule: CompiledRule | None, scope: str, r: Request) -> tuple[str, 
 def _outcome(policy: CompiledPolicy, rule: CompiledRule, r: Request, trace: Trace | None) -> Decision:
     frozen = tuple(trace) if trace is not None else None
     try:
-        principal = _value(rule.principal, r)
-        context = {key: _value(out, r) for key, out in rule.context}
+        principal = rule.principal.literal if rule.principal.get is None else _value(rule.principal, r)
+        literal = rule.literal_context
+        context = dict(literal) if literal is not None else {key: _value(out, r) for key, out in rule.context}
         usage = _value(rule.usage_identifier_key, r) if rule.usage_identifier_key else None
     except _Unresolved as exc:
         return refusal(f"rule {rule.name!r} matched but output source {exc} is missing or ambiguous", frozen)

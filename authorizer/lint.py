@@ -19,6 +19,7 @@ from collections.abc import Hashable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from authorizer.policy.compile import typed_key
 from authorizer.policy.compiled import AllOf, AnyOf, Check, CompiledPolicy, CompiledRule, JmesCheck, Node, Not
 from authorizer.policy.errors import Loc
 
@@ -38,9 +39,7 @@ def _arg(data: Mapping[str, Any], check: Check) -> Any:
 def _conjuncts(nodes: tuple[Node, ...]) -> Iterator[Node]:
     """The conditions that must all hold: `all` groups flattened, a one-alternative `any` unwrapped."""
     for node in nodes:
-        if isinstance(node, AllOf):
-            yield from _conjuncts(node.children)
-        elif isinstance(node, AnyOf) and len(node.children) == 1:
+        if isinstance(node, AllOf) or (isinstance(node, AnyOf) and len(node.children) == 1):
             yield from _conjuncts(node.children)
         else:
             yield node
@@ -52,8 +51,9 @@ class _Facts:
 
     rule: CompiledRule
     conditions: tuple[Node, ...]
-    signatures: frozenset[Hashable]
+    signatures: tuple[Hashable, ...]  # one per condition
     sources: frozenset[str]
+    keyed: dict[str, frozenset[Hashable]]  # source → the only values an equality/one-of allows
 
 
 class _Linter:
@@ -105,6 +105,16 @@ class _Linter:
         if a.op in ("lt", "le"):
             return bool(have <= want)
         return False
+
+    def keyed(self, conditions: tuple[Node, ...]) -> dict[str, frozenset[Hashable]]:
+        keyed: dict[str, frozenset[Hashable]] = {}
+        for node in conditions:
+            if isinstance(node, Check) and node.mode == "single" and node.missing is None:
+                candidates = self.finite(node)
+                if candidates is not None:
+                    values = frozenset(typed_key(v) for v in candidates)
+                    keyed[node.source] = keyed[node.source] & values if node.source in keyed else values
+        return keyed
 
     # -- rules that can never match ----------------------------------------------------------
     def contradiction(self, facts: _Facts) -> str | None:
@@ -174,10 +184,17 @@ class _Linter:
         return True
 
     def shadows(self, a: _Facts, b: _Facts) -> bool:
-        if not a.sources <= b.sources or not self.covers_routes(a.rule, b.rule):
+        if not a.sources <= b.sources:
             return False
+        for source, values in a.keyed.items():  # cheap necessary condition, checked first
+            if not b.keyed.get(source, values | {None}) <= values:
+                return False
+        if not self.covers_routes(a.rule, b.rule):
+            return False
+        have = set(b.signatures)
         return all(
-            self.signature(x) in b.signatures or any(self.implies(y, x) for y in b.conditions) for x in a.conditions
+            sig in have or any(self.implies(y, x) for y in b.conditions)
+            for x, sig in zip(a.conditions, a.signatures, strict=True)
         )
 
     # -- caching -----------------------------------------------------------------------------
@@ -212,8 +229,9 @@ class _Linter:
             facts = _Facts(
                 rule,
                 conditions,
-                frozenset(self.signature(n) for n in conditions),
+                tuple(self.signature(n) for n in conditions),
                 frozenset(n.source for n in conditions if isinstance(n, Check)),
+                self.keyed(conditions),
             )
             reason = self.contradiction(facts)
             if reason:
@@ -235,4 +253,3 @@ class _Linter:
 def lint(data: Mapping[str, Any], policy: CompiledPolicy) -> list[LintWarning]:
     """Warnings for a policy that compiled: (location in the validated data, message)."""
     return _Linter(data, policy).run()
-

@@ -17,6 +17,9 @@ from authorizer.request import Request
 ResponseMode = Literal["iam", "simple"]
 IAM_VERSION = "2012-10-17"
 _SCALAR_CONTEXT_KINDS = ("token", "rest", "websocket")  # HTTP APIs accept JSON objects and arrays
+_SCALARS = (str, int, float, bool)
+_SCALAR_TYPES = frozenset(_SCALARS)  # one C-level pass accepts the usual context; anything else is looked at closely
+_NO_CONTEXT: dict[str, Any] = {}  # never written to
 
 
 class InvalidResponse(ValueError):
@@ -64,15 +67,15 @@ def check(response: dict[str, Any], r: Request) -> None:
     principal = response.get("principalId")
     if not isinstance(principal, str) or not principal:
         raise InvalidResponse("principalId must be a non-empty string")
-    statements = response["policyDocument"]["Statement"]
-    for statement in statements:
+    for statement in response["policyDocument"]["Statement"]:
         resources = statement["Resource"]
-        for resource in [resources] if isinstance(resources, str) else resources:
+        for resource in (resources,) if isinstance(resources, str) else resources:
             if not isinstance(resource, str) or not resource:
                 raise InvalidResponse("policy resource must be a non-empty string")
             if len(resource) > MAX_RESOURCE_LENGTH:
                 raise InvalidResponse(f"policy resource longer than {MAX_RESOURCE_LENGTH} characters")
-    if r.kind in _SCALAR_CONTEXT_KINDS:
-        for key, value in response.get("context", {}).items():
-            if value is None or not isinstance(value, str | int | float | bool):
+    context = response.get("context", _NO_CONTEXT)
+    if r.kind in _SCALAR_CONTEXT_KINDS and not _SCALAR_TYPES.issuperset(map(type, context.values())):
+        for key, value in context.items():
+            if not isinstance(value, _SCALARS):
                 raise InvalidResponse(f"context value {key!r} must be a string, number or boolean for {r.kind}")

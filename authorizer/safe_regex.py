@@ -31,7 +31,8 @@ class FullMatcher:
             compiled = re2.compile(pattern, options)
         except re2.error as exc:
             reason = exc.args[0].decode(errors="replace") if exc.args and isinstance(exc.args[0], bytes) else exc
-            raise RegexError(f"invalid regular expression {pattern!r}: {reason}") from None
+            detail = str(reason).replace("\n", "\\n")  # RE2 quotes the offending text raw: keep one line
+            raise RegexError(f"invalid regular expression {pattern!r}: {detail}") from None
         if compiled._regexp.ProgramSize() > MAX_PROGRAM_SIZE:
             raise RegexError(f"regular expression {pattern!r} is too large")
         self.pattern = pattern

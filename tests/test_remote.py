@@ -33,7 +33,8 @@ EVENT = "aws-lambda-go/apigw-custom-auth-request-type-request.json"  # HeaderAut
 
 
 def policy(name: str, header_value: str = "headerValue1") -> str:
-    return f"version: 1\nrules:\n  - name: {name}\n    effect: allow\n    when:\n      header.HeaderAuth1: {header_value}\n"
+    rule = f"  - name: {name}\n    effect: allow\n    when:\n      header.HeaderAuth1: {header_value}\n"
+    return "version: 1\nrules:\n" + rule
 
 
 BROKEN = "version: 1\nrules:\n  - name: broken\n    efect: allow\n"  # a typo: fails validation
@@ -195,7 +196,7 @@ def test_s3_missing_object_at_start_refuses_every_request(bucket: Any, monkeypat
     monkeypatch.setenv("AUTHORIZER_METRICS", "false")
     handler.reset()
     try:
-        with pytest.raises(Exception, match="^Unauthorized$"):
+        with pytest.raises(Exception, match=r"^Unauthorized$"):
             handler.lambda_handler(load_fixture(EVENT), None)
     finally:
         handler.reset()
@@ -224,7 +225,7 @@ def test_handler_follows_a_policy_changed_in_s3(bucket: Any, monkeypatch: pytest
         assert allowed["policyDocument"]["Statement"][0]["Effect"] == "Allow"
         put_s3(bucket, policy("closed", header_value="another-value"))
         wait_past_max_age()
-        with pytest.raises(Exception, match="^Unauthorized$"):
+        with pytest.raises(Exception, match=r"^Unauthorized$"):
             handler.lambda_handler(event, None)
     finally:
         handler.reset()
@@ -384,7 +385,7 @@ def test_appconfig_bad_update_keeps_the_last_good_policy(appconfig: AppConfigDat
     appconfig.deploy("authorizer", "prod", "policy", BROKEN)
     wait_past_max_age()
     assert rule_of(store) == "good"
-    assert store.last_error is not None and store.last_error.startswith("appconfig:authorizer/prod/policy:4:5:")
+    assert store.last_error is not None and "appconfig:authorizer/prod/policy:4:5: unknown key" in store.last_error
 
 
 def test_appconfig_names_application_environment_profile_in_that_order(appconfig: AppConfigData) -> None:

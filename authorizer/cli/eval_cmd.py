@@ -1,9 +1,13 @@
-"""`authorizer eval POLICY EVENT [--explain]`: decide one event exactly as the Lambda would."""
+"""`authorizer eval POLICY EVENT [--explain] [--format json|text]`: decide one event exactly as the Lambda would.
+
+`--explain` answers "why was I denied?": for every rule tried, the first condition that did not
+hold, with its source, expected and actual values (redacted where secret) and its policy line."""
 
 from __future__ import annotations
 
 import argparse
 import sys
+from pathlib import Path
 from typing import Any
 
 from authorizer.cli.io import (
@@ -17,7 +21,9 @@ from authorizer.cli.io import (
 )
 from authorizer.handler import Runtime, evaluate
 from authorizer.policy.store import StaticPolicyStore
+from authorizer.policy.yamlsource import load_yaml
 from authorizer.settings import Settings
+from authorizer.testing.explanation import explain_rules, locator, render_text
 
 
 def register(subparsers: Any) -> None:
@@ -29,7 +35,18 @@ def register(subparsers: Any) -> None:
     )
     p.add_argument("policy", help="policy YAML file")
     p.add_argument("event", help="authorizer event JSON file, or - for stdin")
-    p.add_argument("--explain", action="store_true", help="add the trace: every condition tried, with values")
+    p.add_argument(
+        "--explain",
+        action="store_true",
+        help="add the trace (every condition tried, with values and policy line) and, for every rule tried, "
+        "the first condition that did not hold",
+    )
+    p.add_argument(
+        "--format",
+        choices=["json", "text"],
+        default="json",
+        help="json (default), or text: the decision and the explanation as readable lines",
+    )
     p.add_argument("--response", choices=["iam", "simple"], help="HTTP API 2.0 response format (default: policy's)")
     p.set_defaults(run=run)
 
@@ -44,7 +61,8 @@ def run(args: argparse.Namespace) -> int:
     if policy is None:
         return EXIT_FINDINGS
     runtime = Runtime(Settings(policy=args.policy, response=args.response, metrics=False), StaticPolicyStore(policy))
-    decision, _request, response = evaluate(event, runtime, explained=args.explain)
+    explained = args.explain or args.format == "text"
+    decision, request, response = evaluate(event, runtime, explained=explained)
     out: dict[str, Any] = {
         "effect": decision.effect,
         "rule": decision.rule,
@@ -53,7 +71,16 @@ def run(args: argparse.Namespace) -> int:
         "response": response,
         "reason": decision.reason,
     }
-    if args.explain:
-        out["trace"] = [entry.as_dict() for entry in decision.trace or ()]
+    if not explained:
+        print_json(out)
+        return EXIT_OK
+    locate = locator(args.policy, load_yaml(Path(args.policy).read_bytes())[1])
+    explanation = explain_rules(policy, request, locate) if request is not None else []
+    if args.format == "text":
+        print(f"{decision.effect} ({decision.reason})" + (f", rule {decision.rule!r}" if decision.rule else ""))
+        print("\n".join(f"  {line}" for line in render_text(explanation, locate)))
+        return EXIT_OK
+    out["trace"] = [{**entry.as_dict(), "at": locate(entry.loc)} for entry in decision.trace or ()]
+    out["explanation"] = [item.as_dict(locate) for item in explanation]
     print_json(out)
     return EXIT_OK

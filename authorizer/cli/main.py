@@ -14,8 +14,10 @@ from collections.abc import Sequence
 COMMANDS = {
     "eval": "authorizer.cli.eval_cmd",
     "schema": "authorizer.cli.schema_cmd",
+    "test": "authorizer.cli.test_cmd",
     "validate": "authorizer.cli.validate_cmd",
     "demo": "authorizer.cli.demo_cmd",
+    "serve": "authorizer.cli.serve_cmd",
 }
 
 

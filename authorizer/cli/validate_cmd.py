@@ -139,7 +139,13 @@ def run(args: argparse.Namespace) -> int:
                             "errors": r.errors,
                             "warnings": r.warnings,
                             "problems": [
-                                {"file": p.file, "line": p.line, "col": p.col, "severity": p.severity, "message": p.message}
+                                {
+                                    "file": p.file,
+                                    "line": p.line,
+                                    "col": p.col,
+                                    "severity": p.severity,
+                                    "message": p.message,
+                                }
                                 for p in r.problems
                             ],
                         }

@@ -213,6 +213,8 @@ class _Compiler:
         sensitive = is_sensitive(source, self.redact)
         if not isinstance(spec, dict):
             spec = {"one_of" if isinstance(spec, list) else "equals": spec}
+        inner = spec.get("not")  # a value compared with a secret is one, whatever its source is called
+        sensitive = sensitive or "secret" in spec or (isinstance(inner, dict) and "secret" in inner)
         mode = spec.get("values", "single")
         ops = {k: v for k, v in spec.items() if k != "values"}
         if not ops:
@@ -236,6 +238,23 @@ class _Compiler:
                 index_key = (_secret_key if sensitive else typed_key)(arg)
             shown = f"secret:{arg}" if op == "secret" else REDACTED if sensitive else arg
             checks.append(Check(source, op, shown, get, test, mode, missing, sensitive, op_loc, index_key))
+        parts = [c for c in checks if isinstance(c, Check)]
+        if mode == "any" and len(parts) > 1:  # one value must satisfy every operator, not each op a value of its own
+            tests = [c.test for c in parts]
+            missing_all = True if all(c.missing for c in parts) else None
+            return [
+                Check(
+                    source,
+                    "+".join(c.op for c in parts),
+                    {c.op: c.expected for c in parts},
+                    get,
+                    lambda v: all(t(v) for t in tests),
+                    mode,
+                    missing_all,
+                    sensitive,
+                    loc,
+                )
+            ]
         return checks
 
     def negated(self, spec: Any, loc: Loc, sensitive: bool) -> Callable[[Any], bool] | None:

@@ -215,6 +215,11 @@ class CompiledRule:
     usage_identifier_key: Output | None
     resource: str
     loc: Loc = ()
+    literal_context: dict[str, Any] | None = field(init=False, default=None)  # when no value comes from the request
+
+    def __post_init__(self) -> None:
+        if all(out.get is None for _, out in self.context):
+            self.literal_context = {key: out.literal for key, out in self.context}
 
     def in_scope(self, r: Request) -> bool:
         if self.routes is None:

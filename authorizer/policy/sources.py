@@ -93,36 +93,54 @@ def _present(value: Any) -> Values | None:
 
 
 def _nonempty(values: Values | None) -> Values | None:
-    if values is None:
-        return None
-    kept = tuple(v for v in values if v != "")
-    return kept or None
+    if values is None or "" not in values:
+        return values
+    return tuple([v for v in values if v != ""]) or None
 
 
 def getter(source: str) -> Getter:
-    """A direct lookup for one source (already checked by check_source)."""
+    """A direct lookup for one source (already checked by check_source); one call deep on the hot path."""
     family, name = check_source(source)
-    if family == "header":
-        lowered = name.lower()
-        return lambda r: _nonempty(r.headers().get(lowered))
-    if family == "query":
-        return lambda r: _nonempty(r.query().get(name))
-    if family == "cookie":
-        return lambda r: _nonempty(r.cookies().get(name))
-    if family == "stage":
-        return lambda r: _present(r.stage_variables().get(name))
-    if family == "path":
-        return lambda r: _present(r.path_parameters().get(name))
+    if family in ("header", "query", "cookie"):
+        read_all = {"header": Request.header, "query": Request.query_parameter, "cookie": Request.cookie}[family]
+        key = name.lower() if family == "header" else name
+        found_as = f"{family}.{key}"  # header.X-Key and header.x-key are one lookup
+
+        def listed(r: Request) -> Values | None:
+            found = r.found
+            if found_as in found:  # read by an earlier rule (or the index) in this request
+                return found[found_as]
+            values = read_all(r, key)
+            found[found_as] = values = values if values is None or "" not in values else _nonempty(values)
+            return values
+
+        return listed
+    if family in ("stage", "path"):
+        read = Request.stage_variable if family == "stage" else Request.path_parameter
+
+        def single(r: Request) -> Values | None:
+            value = read(r, name)
+            return (value,) if value else None
+
+        return single
+    if family == "context" and "." not in name:  # one level, the usual case (accountId, stage, apiId)
+
+        def field(r: Request) -> Values | None:
+            context = r.event.get("requestContext")
+            value = context.get(name) if isinstance(context, dict) else None
+            return None if value is None or value == "" else (value,)
+
+        return field
     if family == "context":
         keys = name.split(".")
 
         def lookup(r: Request) -> Values | None:
-            node: Any = r.request_context()
+            node: Any = r.event.get("requestContext")
             for key in keys:
                 if not isinstance(node, dict):
                     return None
                 node = node.get(key)
-            return _present(node)
+            return None if node is None or node == "" else (node,)
 
         return lookup
     fixed: dict[str, Getter] = {

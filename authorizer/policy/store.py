@@ -79,7 +79,7 @@ class FilePolicyStore(PolicyStore):
         return True
 
 
-REMOTE_PREFIXES = ("s3://", "ssm:", "appconfig:")
+REMOTE_PREFIXES = ("s3:", "ssm:", "appconfig:")  # "s3:" too, to explain that s3:// is meant
 
 
 def open_store(

@@ -16,7 +16,7 @@ from typing import Any
 from pydantic import BaseModel, ValidationError
 
 from authorizer.policy.errors import Loc
-from authorizer.policy.model import Operators, Policy, When
+from authorizer.policy.model import FromRequest, Operators, Policy, When
 
 _TAGS = {"operators:": Operators, "one-of:": None, "equals:": None}  # Condition's union tags
 
@@ -96,9 +96,15 @@ def describe_validation_error(exc: ValidationError, root: type[BaseModel] = Poli
     errors = exc.errors(include_url=False)
     deep: list[Loc] = []
     inputs: dict[Loc, Any] = {}
+    stray = _stray_alternatives(errors)
     for err in errors:
         raw = err["loc"]
         loc: Loc = tuple(p for p in raw if p not in _TAGS and _member(p) is None)
+        cut = next((i for i in range(len(raw)) if tuple(raw[: i + 1]) in stray), None)
+        if cut is not None:  # reported as a type mismatch of the union, below
+            union_loc = tuple(p for p in raw[:cut] if p not in _TAGS and _member(p) is None)
+            mismatches.setdefault(union_loc, []).append(_member(raw[cut]) or "")
+            continue
         if raw and _member(raw[-1]) is not None and err["type"].endswith("_type"):
             mismatches.setdefault(loc, []).append(_member(raw[-1]) or "")
             inputs[loc] = err["input"]
@@ -107,7 +113,8 @@ def describe_validation_error(exc: ValidationError, root: type[BaseModel] = Poli
         kind, at_key = err["type"], False
         if kind == "extra_forbidden":
             key = str(loc[-1])
-            parent = _model_at(tuple(raw[:-1]), root)
+            parent = _UNION_MODELS.get(str(raw[-2])) if len(raw) > 1 else None
+            parent = parent or _model_at(tuple(raw[:-1]), root)
             allowed = _allowed(parent) if parent else []
             close = difflib.get_close_matches(key, allowed, n=1, cutoff=0.6)
             hint = f"; did you mean {close[0]!r}?" if close else f"; allowed: {', '.join(allowed)}" if allowed else ""
@@ -121,6 +128,7 @@ def describe_validation_error(exc: ValidationError, root: type[BaseModel] = Poli
             close = difflib.get_close_matches(str(err["input"]), re.findall(r"'([^']*)'", expected), n=1)
             if close:
                 message += f" (did you mean {close[0]!r}?)"
+            message += _yaml_hint(err["input"])
         else:
             message = f"{_field(loc)}: {err['msg'][0].lower()}{err['msg'][1:]}{_yaml_hint(err['input'])}"
         out.append((loc, message, at_key))
@@ -133,6 +141,30 @@ def describe_validation_error(exc: ValidationError, root: type[BaseModel] = Poli
     return list(unique)
 
 
+_UNION_MODELS: dict[str, type[BaseModel]] = {"FromRequest": FromRequest}
+
+
+def _stray_alternatives(errors: list[Any]) -> set[Loc]:
+    """Model alternatives of a union that the input was plainly not meant as: it has none of the
+    model's keys, nor one close to them (`{name: x}` for a context value). Those are reported as a
+    type mismatch ("expected a string, ..., {from: SOURCE}"), not as missing and unknown keys."""
+    groups: dict[Loc, list[Any]] = {}
+    for err in errors:
+        raw = tuple(err["loc"])
+        at = next((i for i, p in enumerate(raw) if p in _UNION_MODELS), None)
+        if at is not None and at < len(raw) - 1:
+            groups.setdefault(raw[: at + 1], []).append(err)
+    stray = set()
+    for prefix, errs in groups.items():
+        allowed = _allowed(_UNION_MODELS[str(prefix[-1])])
+        kinds = {e["type"] for e in errs}
+        extras = [str(e["loc"][-1]) for e in errs if e["type"] == "extra_forbidden"]
+        meant = any(difflib.get_close_matches(key, allowed, n=1, cutoff=0.6) for key in extras)
+        if kinds <= {"missing", "extra_forbidden"} and "missing" in kinds and not meant:
+            stray.add(prefix)
+    return stray
+
+
 def _yaml_hint(value: Any) -> str:
     """YAML 1.1 reads yes/no/on/off as booleans and 0123 as numbers: say so."""
     if isinstance(value, bool):
@@ -142,4 +174,7 @@ def _yaml_hint(value: Any) -> str:
 
 def _field(loc: Loc) -> str:
     names = [str(p) for p in loc if isinstance(p, str)]
-    return names[-1] if names else "policy"
+    if not names:
+        return "policy"
+    name = names[-1]
+    return name if name.isprintable() and name.strip() == name != "" else repr(name)  # one line, blanks visible

@@ -82,6 +82,14 @@ class _Builder:
     def fail(self, node: yaml.Node, message: str) -> None:
         self.problems.append(Located(*_pos(node), message))
 
+    def scalar(self, node: yaml.Node) -> Any:
+        """A plain scalar's value, as safe_load reads it; one Python cannot build is a problem."""
+        try:
+            return _SafeConstructor.yaml_constructors[node.tag](_SCALARS, node)
+        except ValueError as exc:  # an integer of more than 4300 digits (sys.get_int_max_str_digits)
+            self.fail(node, f"cannot read this {node.tag.rsplit(':', 1)[-1]}: {str(exc).split(':')[0]}")
+            return None
+
     def build(self, node: yaml.Node, loc: Loc, depth: int) -> Any:
         self.count += 1
         if self.count > MAX_NODES:
@@ -101,7 +109,7 @@ class _Builder:
                 hint = " (quote dates and times)" if node.tag.endswith(":timestamp") else ""
                 self.fail(node, f"YAML tag {node.tag!r} is not allowed in a policy{hint}")
                 return None
-            return _SafeConstructor.yaml_constructors[node.tag](_SCALARS, node)
+            return self.scalar(node)
         if isinstance(node, yaml.SequenceNode):
             if node.tag != _SEQ_TAG:
                 self.fail(node, f"YAML tag {node.tag!r} is not allowed in a policy")
@@ -123,7 +131,7 @@ class _Builder:
                 if key_node.tag not in _SCALAR_TAGS:
                     self.fail(key_node, f"YAML tag {key_node.tag!r} is not allowed in a policy")
                     continue
-                key = _SafeConstructor.yaml_constructors[key_node.tag](_SCALARS, key_node)
+                key = self.scalar(key_node)
                 if not isinstance(key, str):
                     key = "null" if key is None else str(key).lower() if isinstance(key, bool) else str(key)
                 if key in first_seen:
@@ -157,8 +165,10 @@ def load_yaml(data: bytes) -> tuple[Any, SourceMap]:
         mark = exc.problem_mark or exc.context_mark
         line, col = (mark.line + 1, mark.column + 1) if mark else (1, 1)
         raise YamlProblems([Located(line, col, f"YAML syntax error: {exc.problem or exc.context}")]) from None
-    except yaml.YAMLError as exc:
-        raise YamlProblems([Located(1, 1, f"YAML error: {exc}")]) from None
+    except yaml.YAMLError as exc:  # the reader's errors (control characters) carry a position only
+        at = getattr(exc, "position", None)
+        line, col = (text.count("\n", 0, at) + 1, at - text.rfind("\n", 0, at)) if isinstance(at, int) else (1, 1)
+        raise YamlProblems([Located(line, col, f"YAML error: {str(exc).splitlines()[0]}")]) from None
     if root is None:
         raise YamlProblems([Located(1, 1, "file holds no YAML document")])
     builder = _Builder()

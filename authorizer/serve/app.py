@@ -121,7 +121,11 @@ async def handle(request: web.Request) -> web.StreamResponse:
         source_ip=request.remote or "127.0.0.1",
         websocket=upgrade,
     )
-    outcome = gateway.authorize(incoming)
+    try:
+        outcome = gateway.authorize(incoming)
+    except Exception:  # a bug here must not look like an answer from API Gateway: say so, refuse
+        log.exception("internal error in the local gateway (not an API Gateway behaviour)")
+        return web.json_response({"message": "Internal server error"}, status=500)
     if outcome.status != 200:
         response = _answer(request, outcome, gateway, outcome.body)
     elif upgrade:
@@ -154,6 +158,7 @@ def _echo(request: web.Request, outcome: Outcome) -> dict[str, Any]:
         "context": decision.context if decision else {},
         "cached": outcome.cached is not None,
         "requestContext": {"requestId": outcome.request_id, "authorizer": outcome.authorizer},
+        "authorizerEvent": outcome.event,  # what the authorizer received (null when a cached answer decided)
     }
 
 

@@ -22,7 +22,7 @@ from authorizer.handler import Runtime, evaluate
 from authorizer.policy.store import PolicyStore
 from authorizer.request import Request
 from authorizer.response import ResponseMode
-from authorizer.serve.iam import IamAnswer, MalformedAnswer, evaluate_policy, read_answer
+from authorizer.serve.iam import IamAnswer, MalformedAnswer, SimpleAnswer, evaluate_policy, read_answer
 from authorizer.serve.identity import IdentitySources, derive_identity_sources
 from authorizer.settings import Settings
 
@@ -102,11 +102,21 @@ class Outcome:
     cached: CachedAnswer | None = None  # set when a cached answer decided
     note: str | None = None  # the caching pitfall, explained
     authorizer: dict[str, Any] = field(default_factory=dict)  # requestContext.authorizer for the integration
+    event: dict[str, Any] | None = None  # the authorizer event, when the authorizer allowed this very request
 
 
 def _stringified(value: Any) -> str:
     """REST hands context values to the integration as strings (`true`, `123`)."""
     return ("true" if value else "false") if isinstance(value, bool) else str(value)
+
+
+def _refusal_reason(verdict: Verdict, answer: IamAnswer | SimpleAnswer, arn: str, decision: Decision) -> str:
+    said = f"rule {decision.rule!r}" if decision.rule else decision.reason
+    if isinstance(answer, SimpleAnswer):
+        return f"isAuthorized false ({said})"
+    if verdict == "explicit-deny":
+        return f"the returned policy ({said}) denies {arn}"
+    return f"the returned policy ({said}) has no Allow covering {arn}"
 
 
 def _trace_id() -> str:
@@ -155,18 +165,17 @@ class Gateway:
         kind = "websocket" if incoming.websocket or self.config.api == "websocket" else self.config.api
         spec = self._spec(incoming, kind)
         request_id = spec.request_id or ""
-        probe = Request(spec.to_event("rest" if kind == "token" else kind))
-        route = probe.arn.route
-        values = self.identity.values(probe)
+        request = Request(spec.to_event("rest" if kind == "token" else kind))  # TOKEN events carry no headers
+        route = request.arn.route
+        values = self.identity.values(request)
         if isinstance(values, str):
             reason = f"identity source {values} missing or empty: 401 without calling the authorizer"
             return self._refuse("missing-identity", kind, route, request_id, reason)
-        if kind in HTTP_KINDS:
-            spec = replace(spec, identity_source=values)
+        if kind in HTTP_KINDS:  # these events carry the identity-source values themselves
+            request = Request(replace(spec, identity_source=values).to_event(kind))
         elif kind == "token":
-            spec = replace(spec, token=values[0])
-        event = spec.to_event(kind)
-        request = Request(event)
+            request = Request(replace(spec, token=values[0]).to_event(kind))
+        event = request.event
 
         cached = self._cached(values)
         if cached is not None:
@@ -189,7 +198,8 @@ class Gateway:
         else:
             verdict = "allow" if answer.isAuthorized else "explicit-deny"
         if verdict != "allow":
-            outcome = self._refuse(verdict, kind, route, request_id, decision.reason, decision)
+            reason = _refusal_reason(verdict, answer, request.arn_text, decision)
+            outcome = self._refuse(verdict, kind, route, request_id, reason, decision)
             outcome.cached = cached
             if cached is not None and cached.route != route:
                 outcome.note = self._pitfall(cached, route)
@@ -204,6 +214,7 @@ class Gateway:
         headers = self._headers(kind, request_id, 200)
         outcome = Outcome(200, {}, headers, "allow", kind, route, request_id, decision.reason, decision, cached)
         outcome.authorizer = authorizer
+        outcome.event = None if cached is not None else event
         return outcome
 
     # -- parts -------------------------------------------------------------------------------
@@ -268,8 +279,8 @@ class Gateway:
             f"403 on {route} from a cached answer: the authorizer decided for {cached.route} {age} s ago, "
             f"and API Gateway re-uses that answer for every route called with the same identity-source values "
             f"for {self.config.ttl} s, evaluating its policy against the new ARN. Return a policy covering every "
-            f"route the caller may use (`resource: stage` or `api`, or `routes`), set the TTL to 0, or add the "
-            f"route to the identity sources."
+            f"route the caller may use (`resource: stage` or `api`, or `routes`), set the TTL to 0, or (HTTP API) "
+            f"add $context.routeKey to the identity sources."
         )
 
     def _headers(self, kind: str, request_id: str, status: int) -> dict[str, str]:

@@ -43,11 +43,18 @@ def parse_identity_source(text: str) -> str:
     return name
 
 
+def _canonical(source: str) -> str:
+    """One spelling per source: header names fold case."""
+    family, _, name = source.partition(".")
+    return f"header.{name.lower()}" if family == "header" else source
+
+
 def _required(node: Node) -> set[str]:
     """Sources whose absence makes this condition fail (an under-estimate is always safe)."""
     if isinstance(node, Check):
         family = node.source.partition(".")[0]
-        return {node.source} if node.missing is not True and family in IDENTITY_FAMILIES else set()
+        required = node.missing is not True and family in IDENTITY_FAMILIES
+        return {_canonical(node.source)} if required else set()
     if isinstance(node, AllOf):
         return set().union(*(_required(child) for child in node.children))
     if isinstance(node, AnyOf) and node.children:
@@ -56,13 +63,15 @@ def _required(node: Node) -> set[str]:
 
 
 def derive_identity_sources(policy: CompiledPolicy) -> tuple[str, ...]:
-    """The sources every rule requires, in the order the first rule names them."""
+    """The sources every rule requires, in the order (and spelling) the first rule names them."""
     if not policy.rules:
         return ()
     per_rule = [set().union(*(_required(node) for node in rule.conditions)) for rule in policy.rules]
     common = set.intersection(*per_rule)
-    ordered = [c.source for c in _checks(policy.rules[0].conditions) if c.source in common]
-    return tuple(dict.fromkeys(ordered))
+    first: dict[str, str] = {}
+    for check in _checks(policy.rules[0].conditions):
+        first.setdefault(_canonical(check.source), check.source)
+    return tuple(first[c] for c in first if c in common)
 
 
 def _checks(nodes: tuple[Node, ...]) -> list[Check]:

@@ -95,12 +95,11 @@ def _template() -> jinja2.Template:
 def render_page(outcome: Outcome, gateway: Gateway) -> str:
     policy = gateway.store.current()
     decision = outcome.decision
-    summary = {
-        200: "The authorizer allowed this request; this is the built-in echo backend.",
-        401: "API Gateway would answer 401 Unauthorized.",
-        403: "API Gateway would answer 403 Forbidden.",
-        500: "API Gateway would answer 500 (AuthorizerConfigurationException).",
-    }.get(outcome.status, "")
+    if outcome.status == 200:
+        summary = "The authorizer allowed this request; this page is the built-in echo backend."
+    else:
+        body = json.dumps(outcome.body, separators=(",", ":"))
+        summary = f"API Gateway answers {outcome.status} {body} to API clients; this page is for browsers."
     values: dict[str, Any] = {
         "status": outcome.status,
         "headline": _HEADLINES.get(outcome.status, ""),

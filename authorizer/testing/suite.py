@@ -9,6 +9,7 @@ or a compact description (headers, query, stage variables, context, route, ...) 
 from __future__ import annotations
 
 import json
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
@@ -82,7 +83,9 @@ class Case(_Strict):
         None, description="Event kind(s) to build from `request`; a list runs the case once per kind (default rest)."
     )
     request: CompactRequest | None = None
-    event: StrictStr | None = Field(None, description="An event JSON file (relative to this file) instead of `request`.")
+    event: StrictStr | None = Field(
+        None, description="An event JSON file (relative to this file) instead of `request`."
+    )
     response_format: Literal["iam", "simple"] | None = Field(
         None, description="HTTP API 2.0 response format, as AUTHORIZER_RESPONSE would set it."
     )
@@ -115,7 +118,7 @@ class RunnableCase:
     event: Any
     expect: dict[str, Any]  # only the keys written
     secrets: dict[str, str] = field(default_factory=dict)
-    response_format: str | None = None
+    response_format: Literal["iam", "simple"] | None = None
 
 
 @dataclass(slots=True)
@@ -194,7 +197,7 @@ def load_suite(path: Path) -> LoadedSuite:
         if policy_text is None:
             problem(loc, "no policy: set `policy` on the suite or on the case")
             continue
-        policy = base / policy_text
+        policy = Path(os.path.normpath(base / policy_text))
         if not policy.is_file():
             problem((*loc, "policy") if case.policy else ("policy",), f"policy file {policy_text!r} not found")
             continue

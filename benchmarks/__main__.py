@@ -1,0 +1,229 @@
+"""`python -m benchmarks`: the benchmark suite (`make bench`). Prints tables; `--json PATH` writes
+every figure. `--long` adds the 1,000,000-decision memory run; `--quick` fewer rounds (a smoke run).
+
+Settings are fixed here, before the authorizer is imported: decision logs off
+(POWERTOOLS_LOG_LEVEL=WARNING), metrics off, the secrets the shipped sample events carry.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+os.environ.update(POWERTOOLS_LOG_LEVEL="WARNING", AUTHORIZER_METRICS="false")
+for _name in list(os.environ):
+    if _name.startswith("AWS_LAMBDA"):  # never boot at import as on Lambda
+        del os.environ[_name]
+
+from benchmarks.events import SECRETS  # noqa: E402
+
+os.environ.update(SECRETS)
+
+from benchmarks import cold, memory, scaling, warm  # noqa: E402
+from benchmarks.report import machine, table  # noqa: E402
+
+SECTIONS = ("warm", "logs", "scaling", "compile", "cold", "memory")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m benchmarks", description=__doc__.split("\n\n")[0])
+    parser.add_argument("--json", type=Path, metavar="PATH", help="write every figure to PATH as JSON")
+    parser.add_argument("--quick", action="store_true", help="fewer rounds: a smoke run, not figures to quote")
+    parser.add_argument("--long", action="store_true", help="also 1,000,000 decisions for memory growth (minutes)")
+    parser.add_argument("--only", choices=SECTIONS, action="append", help="run only these sections")
+    args = parser.parse_args(argv)
+    rounds = 5 if args.quick else 15
+    sections = args.only or list(SECTIONS)
+    results: dict[str, Any] = {"machine": machine(), "started": time.strftime("%Y-%m-%d %H:%M:%S"), "rounds": rounds}
+    print(f"# Benchmarks ({'quick' if args.quick else f'{rounds} interleaved rounds, medians'})")
+    print(f"machine: {results['machine']['summary']}\n")
+    failures: list[str] = []
+
+    if "warm" in sections:
+        rows = warm.policies(rounds)
+        results["warm"] = rows
+        print("## Warm decisions through lambda_handler (µs per decision; decision logs and metrics off)\n")
+        table(
+            [
+                "policy",
+                "events",
+                "n (401s)",
+                "authorizer",
+                "hand-written",
+                "× hand",
+                "naive",
+                "naive × hand",
+                "same guarantees by hand",
+                "× that",
+            ],
+            [
+                [
+                    r["policy"],
+                    r["events"],
+                    f"{r['count']} ({r['raising']})",
+                    r["authorizer_us"],
+                    r["hand_written_us"],
+                    r["ratio_vs_hand_written"],
+                    r["naive_us"],
+                    r["ratio_naive_vs_hand_written"],
+                    r["same_guarantees_us"] or "-",
+                    r["ratio_vs_same_guarantees"] or "-",
+                ]
+                for r in rows
+            ],
+        )
+        example = next(r for r in rows if r["policy"] == "example" and r["events"] == "realistic headers")
+        verdict = example["ratio_vs_hand_written"] <= warm.EXAMPLE_TARGET
+        print(
+            f"example policy: {example['ratio_vs_hand_written']:.2f}× hand-written "
+            f"(target ≤ {warm.EXAMPLE_TARGET:g}×, goal {warm.EXAMPLE_GOAL:g}×): {'ok' if verdict else 'MISSED'}\n"
+        )
+        if not verdict:
+            failures.append("warm: example policy ratio")
+
+    if "logs" in sections:
+        logs = warm.decision_logs(rounds)
+        metrics = warm.metrics_cost(max(3, rounds // 3))
+        results["logs"], results["metrics"] = logs, metrics
+        print("## Decision logs (INFO) and metrics, example policy (µs per decision)\n")
+        table(
+            [
+                "the handler's log line (_log)",
+                "Logger.info, same record",
+                "overhead",
+                "decision + log line",
+                "decision, logs off",
+            ],
+            [
+                [
+                    logs["log_line_us"],
+                    logs["powertools_info_us"],
+                    f"{logs['overhead_vs_powertools']:+.0%}",
+                    logs["decision_logged_us"],
+                    logs["decision_silent_us"],
+                ]
+            ],
+        )
+        verdict = logs["overhead_vs_powertools"] <= warm.LOG_TARGET
+        print(
+            f"log line cost above Powertools' Logger.info: {logs['overhead_vs_powertools']:+.0%} "
+            f"(target ≤ +{warm.LOG_TARGET:.0%}): {'ok' if verdict else 'MISSED'}"
+        )
+        print(
+            f"metrics on (one EMF line per call): +{metrics['metrics_cost_us']:.1f} µs per decision "
+            f"({metrics['metrics_on_us']:.1f} vs {metrics['metrics_off_us']:.1f})\n"
+        )
+        if not verdict:
+            failures.append("logs: overhead above Logger.info")
+
+    if "scaling" in sections:
+        rows = scaling.decisions(max(5, rounds // 2))
+        verdicts = scaling.verdicts(rows)
+        results["scaling"], results["scaling_verdicts"] = rows, verdicts
+        print("## Scaling with rule count (µs per decision through lambda_handler)\n")
+        table(
+            ["shape", "rules", "event", "index", "authorizer", "hand-written", "naive", "× hand"],
+            [
+                [
+                    r["shape"],
+                    r["rules"],
+                    r["event"],
+                    r["index"],
+                    r["authorizer_us"],
+                    r["hand_written_us"],
+                    r["naive_us"] if r["naive_us"] is not None else "-",
+                    r["ratio_vs_hand_written"],
+                ]
+                for r in rows
+            ],
+        )
+        table(
+            ["shape", "event", "1,000 rules ÷ 1 rule", "µs per added rule", "target", "verdict"],
+            [
+                [
+                    v["shape"],
+                    v["event"],
+                    v.get("growth_1000_vs_1", "-"),
+                    v.get("per_rule_us", "-"),
+                    f"≤ {v['target_growth']:g}×" if "target_growth" in v else f"≤ {v['target_per_rule_us']:g} µs/rule",
+                    "ok" if v["ok"] else "MISSED",
+                ]
+                for v in verdicts
+            ],
+        )
+        failures += [f"scaling: {v['shape']} / {v['event']}" for v in verdicts if not v["ok"]]
+
+    if "compile" in sections:
+        rows = scaling.compile_times(max(3, rounds // 3))
+        results["compile"] = rows
+        print("## Compiling a 1,000-rule policy (ms)\n")
+        table(
+            ["shape", "text → policy (no cache)", "validated data → policy (warm cache)", "target", "verdict"],
+            [
+                [
+                    r["shape"],
+                    r["from_text_ms"],
+                    r["from_validated_data_ms"],
+                    f"≤ {r['target_ms']:g}",
+                    "ok" if r["ok"] else "MISSED",
+                ]
+                for r in rows
+            ],
+        )
+        failures += [f"compile: {r['shape']}" for r in rows if not r["ok"]]
+
+    if "cold" in sections:
+        result = cold.cold_starts(5 if args.quick else 11)
+        results["cold"] = result
+        print(f"## Cold start (ms from the interpreter's first statement; median of {result['rounds']})\n")
+        table(
+            ["variant", "ms", "× stack"],
+            [[name, ms, result["ratio_vs_stack"].get(name, 1.0)] for name, ms in result["ms"].items()],
+        )
+        ours = result["ratio_vs_stack"]["authorizer, warm cache"]
+        verdict = ours <= cold.TARGET
+        print(
+            f"authorizer (warm cache) ÷ stack: {ours:.2f} (target ≤ {cold.TARGET:g}, goal {cold.GOAL:g}): "
+            f"{'ok' if verdict else 'MISSED'}"
+        )
+        imports = ", ".join(f"{k} {v:.1f}" for k, v in result["heaviest_imports_ms"].items())
+        print(f"heaviest imports of a cold start (ms, python -X importtime): {imports}\n")
+        if not verdict:
+            failures.append("cold start")
+
+    if "memory" in sections:
+        runs = [memory.measure(10_000)] + ([memory.measure(1_000_000)] if args.long else [])
+        results["memory"] = runs
+        print("## Memory (RSS of a fresh interpreter, MiB)\n")
+        table(
+            ["decisions", "after cold start", "final", "growth after the first tenth", "target"],
+            [
+                [
+                    r["decisions"],
+                    r["cold_start_mib"],
+                    r["final_mib"],
+                    r["growth_after_first_sample_mib"],
+                    f"≤ {r['target_mib']:g} MiB",
+                ]
+                for r in runs
+            ],
+        )
+        if runs[0]["final_mib"] > memory.RSS_TARGET_MIB:
+            failures.append("memory: RSS after 10,000 decisions")
+        if not args.long:
+            print("(run with --long for 1,000,000 decisions)\n")
+
+    if args.json:
+        args.json.write_text(json.dumps(results, indent=2, default=str) + "\n")
+        print(f"figures written to {args.json}")
+    print("targets missed: " + (", ".join(failures) if failures else "none"))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

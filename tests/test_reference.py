@@ -1,0 +1,111 @@
+"""The compiled engine against the reference interpreter (tests/reference.py): random policies ×
+random events, on effect, rule, principal, context, resources and the exact Lambda response.
+
+`decide` (indexed, short-circuiting), `explain` (every rule, traced) and `handler.evaluate` must all
+give the reference's answer; neither may raise.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from hypothesis import HealthCheck, event, given, settings
+from hypothesis import strategies as st
+
+from authorizer.decision import Decision
+from authorizer.engine import decide, explain
+from authorizer.handler import Runtime, evaluate
+from authorizer.policy.store import StaticPolicyStore
+from authorizer.request import BadEvent, Request
+from authorizer.settings import Settings
+from tests.reference import Interpreter, RefDecision, glob_match, route_matches
+from tests.test_reference_strategies import SECRETS, compile_data, events, policies
+
+Summary = tuple[Any, ...]
+
+
+def summary(decision: Decision | RefDecision) -> Summary:
+    if decision.effect == "unauthorized":
+        return ("unauthorized",)
+    return (
+        decision.effect,
+        decision.rule,
+        decision.principal,
+        decision.context,
+        tuple(decision.resources),
+        decision.usage_identifier_key,
+    )
+
+
+def check_agreement(policy_data: dict[str, Any], batch: list[dict[str, Any]]) -> None:
+    compiled, validated = compile_data(policy_data)
+    reference = Interpreter(validated, SECRETS)
+    runtime = Runtime(Settings(metrics=False), StaticPolicyStore(compiled))
+    for item in batch:
+        want = reference.decide(item)
+        try:
+            request = Request(item)
+        except BadEvent:
+            assert want.effect == "unauthorized", "the reference accepted an event the core calls bad"
+        else:
+            fast = decide(compiled, request)
+            traced = explain(compiled, Request(item))
+            assert summary(fast) == summary(want), (fast, want)
+            assert summary(traced) == summary(want), (traced, want)
+        decision, _request, response = evaluate(item, runtime)
+        assert not decision.reason.startswith("internal error"), decision.reason
+        assert response == reference.response(item), (response, want)
+        assert evaluate(item, runtime, explained=True)[2] == response
+        event(f"outcome: {want.effect}")
+
+
+@settings(max_examples=250, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(policy=policies(), batch=st.lists(events(), min_size=1, max_size=6))
+def test_engine_agrees_with_reference(policy: dict[str, Any], batch: list[dict[str, Any]]) -> None:
+    check_agreement(policy, batch)
+
+
+@pytest.mark.slow
+@settings(max_examples=5_000, deadline=None, suppress_health_check=list(HealthCheck))
+@given(policy=policies(), batch=st.lists(events(), min_size=1, max_size=6))
+def test_engine_agrees_with_reference_long(policy: dict[str, Any], batch: list[dict[str, Any]]) -> None:
+    check_agreement(policy, batch)
+
+
+# -- the reference's own building blocks, against plain examples --------------------------------------
+@pytest.mark.parametrize(
+    ("pattern", "text", "expected"),
+    [
+        ("a*", "abc", True),
+        ("a*", "ba", False),
+        ("*", "", True),
+        ("?", "", False),
+        ("a?c", "abc", True),
+        ("*a*b*", "xxaxxbxx", True),
+        ("*a*b*", "ba", False),
+        ("a", "a\n", False),
+    ],
+)
+def test_reference_glob(pattern: str, text: str, expected: bool) -> None:
+    assert glob_match(pattern, text) is expected
+
+
+@pytest.mark.parametrize(
+    ("route", "method", "path", "expected"),
+    [
+        ("GET /a/*", "GET", "/a/", True),
+        ("GET /a/*", "GET", "/a/x/y", True),
+        ("GET /a/*", "POST", "/a/x", False),
+        ("ANY /a/{id}", "DELETE", "/a/1", True),
+        ("ANY /a/{id}", "GET", "/a/1/2", False),
+        ("ANY /a/{id}", "GET", "/a/", False),
+        ("POST /b/{rest+}", "POST", "/b/x/y", True),
+        ("POST /b/{rest+}", "POST", "/b/", False),
+        ("$connect", "", "$connect", True),
+        ("$connect", "GET", "$connect", False),
+        ("get /a", "GET", "/a", True),
+    ],
+)
+def test_reference_routes(route: str, method: str, path: str, expected: bool) -> None:
+    assert route_matches(route, method, path) is expected

@@ -1,0 +1,94 @@
+"""The gateway's authorizer step in-process: cache lifetime and size, policy changes, forwarded headers."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from authorizer.policy.store import FilePolicyStore
+from authorizer.serve import gateway as gateway_module
+from authorizer.serve.gateway import Gateway, GatewayConfig, Incoming
+from tests.test_serve_support import write_policy
+
+KEYED = """
+version: 1
+resource: stage
+rules:
+  - name: keyed
+    effect: allow
+    when:
+      header.{header}: {{prefix: ok-}}
+"""
+
+
+def keyed(tmp_path: Path, header: str = "x-key") -> FilePolicyStore:
+    return FilePolicyStore(str(write_policy(tmp_path / "keyed.yaml", KEYED.format(header=header))))
+
+
+def incoming(path: str = "/", **headers: str) -> Incoming:
+    return Incoming("GET", path, list(headers.items()), [], "192.0.2.7")
+
+
+def test_cached_answers_expire_after_the_ttl(tmp_path, monkeypatch):
+    clock = [1000.0]
+    monkeypatch.setattr(gateway_module.time, "monotonic", lambda: clock[0])
+    gateway = Gateway(GatewayConfig(ttl=30), keyed(tmp_path))
+    assert gateway.authorize(incoming(**{"x-key": "ok-1"})).cached is None
+    clock[0] += 29
+    assert gateway.authorize(incoming(**{"x-key": "ok-1"})).cached is not None
+    clock[0] += 1
+    assert gateway.authorize(incoming(**{"x-key": "ok-1"})).cached is None  # expired: decided anew
+
+
+def test_refusals_and_malformed_answers_are_not_cached(tmp_path):
+    gateway = Gateway(GatewayConfig(ttl=300), keyed(tmp_path))
+    assert gateway.authorize(incoming(**{"x-key": "bad"})).status == 401
+    assert gateway.cache == {}
+    assert gateway.authorize(incoming(**{"x-key": "ok-2"})).status == 200
+    assert list(gateway.cache) == [("ok-2",)]
+
+
+def test_the_cache_is_bounded(tmp_path, monkeypatch):
+    monkeypatch.setattr(gateway_module, "MAX_CACHE_ENTRIES", 3)
+    gateway = Gateway(GatewayConfig(ttl=300), keyed(tmp_path))
+    for n in range(5):
+        assert gateway.authorize(incoming(**{"x-key": f"ok-{n}"})).status == 200
+    assert list(gateway.cache) == [("ok-2",), ("ok-3",), ("ok-4",)]  # the oldest went first
+
+
+def test_a_new_policy_flushes_the_cache_and_rederives_identity_sources(tmp_path):
+    store = keyed(tmp_path, "x-key")
+    gateway = Gateway(GatewayConfig(ttl=300), store)
+    assert gateway.identity.sources == ("header.x-key",)
+    assert gateway.authorize(incoming(**{"x-key": "ok-1"})).status == 200
+    write_policy(Path(store.location), KEYED.format(header="x-token"))
+    assert store.reload()
+    gateway.policy_changed()
+    assert gateway.cache == {} and gateway.identity.sources == ("header.x-token",)
+    assert gateway.authorize(incoming(**{"x-key": "ok-1"})).verdict == "missing-identity"
+    assert gateway.authorize(incoming(**{"x-token": "ok-1"})).status == 200
+
+
+def test_given_identity_sources_survive_a_policy_change(tmp_path):
+    store = keyed(tmp_path)
+    gateway = Gateway(GatewayConfig(identity_sources=("query.k",)), store)
+    write_policy(Path(store.location), KEYED.format(header="x-other"))
+    store.reload()
+    gateway.policy_changed()
+    assert gateway.identity.sources == ("query.k",)
+
+
+@pytest.mark.parametrize(
+    ("sent", "expected"),
+    [({}, "192.0.2.7"), ({"X-Forwarded-For": "203.0.113.9"}, "203.0.113.9, 192.0.2.7")],
+)
+def test_forwarded_headers_are_set_as_api_gateway_sets_them(tmp_path, sent, expected):
+    gateway = Gateway(GatewayConfig(ttl=0), keyed(tmp_path))
+    outcome = gateway.authorize(incoming(**{"x-key": "ok-1", **sent}))
+    assert outcome.event is not None
+    headers = outcome.event["headers"]
+    assert headers["X-Forwarded-For"] == expected
+    assert (headers["X-Forwarded-Proto"], headers["X-Forwarded-Port"]) == ("https", "443")
+    assert headers["X-Amzn-Trace-Id"].startswith("Root=1-")
+    assert outcome.event["requestContext"]["identity"]["sourceIp"] == "192.0.2.7"

@@ -1,0 +1,146 @@
+"""Starting `authorizer serve` for tests: a real subprocess on a free loopback port.
+
+The CLI is started exactly as a user starts it (`--port 0`, the port read from its banner); its
+stderr (access log, reload messages, the caching explanation) is kept in a file the tests read.
+Every server is stopped with SIGTERM at teardown.
+"""
+
+from __future__ import annotations
+
+import os
+import selectors
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import POLICIES, REPO
+
+EXAMPLE = POLICIES / "example.yaml"
+STAGE_VAR = "StageVar1=stageValue1"
+IDENTITY = {"HeaderAuth1": "headerValue1"}
+QUERY = {"QueryString1": "queryValue1"}
+START_TIMEOUT = 60.0  # servers start side by side on a busy 2-core machine
+
+
+class Server:
+    def __init__(self, policy: Path, args: tuple[str, ...], log_path: Path) -> None:
+        self.log_path = log_path
+        command = [sys.executable, "-c", "from authorizer.cli.main import entry; entry()", "serve", str(policy)]
+        env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+        with open(log_path, "wb") as log:
+            self.proc = subprocess.Popen(
+                [*command, "--host", "127.0.0.1", "--port", "0", *args],
+                stdout=subprocess.PIPE,
+                stderr=log,
+                cwd=REPO,
+                env=env,
+            )
+        self._banner: str | None = None
+
+    @property
+    def banner(self) -> str:
+        """What the server printed on start (waiting for it: servers start in parallel, see `serve`)."""
+        if self._banner is None:
+            self._banner = self._read_banner()
+        return self._banner
+
+    @property
+    def root(self) -> str:
+        """`http://127.0.0.1:PORT/dev`: the stage's base URL, as the banner gives it."""
+        line = next(text for text in self.banner.splitlines() if "listening on" in text)
+        return line.split("listening on ", 1)[1].split(" ", 1)[0].rstrip("/")
+
+    @property
+    def port(self) -> int:
+        return int(self.root.split(":")[2].split("/")[0])
+
+    def _read_banner(self) -> str:
+        assert self.proc.stdout is not None
+        selector = selectors.DefaultSelector()
+        selector.register(self.proc.stdout, selectors.EVENT_READ)
+        text, deadline = b"", time.monotonic() + START_TIMEOUT
+        while b"integration:" not in text:
+            if time.monotonic() > deadline or self.proc.poll() is not None:
+                self.stop()
+                raise AssertionError(f"server did not start: {text.decode()} {self.log()}")
+            if selector.select(timeout=0.2):
+                text += os.read(self.proc.stdout.fileno(), 4096)
+        selector.close()
+        return text.decode()
+
+    def url(self, path: str = "/") -> str:
+        return self.root + path
+
+    def ws_url(self, path: str = "") -> str:
+        return "ws" + self.root.removeprefix("http") + path
+
+    def log(self) -> str:
+        return self.log_path.read_text(encoding="utf-8", errors="replace")
+
+    def wait_for_log(self, text: str, timeout: float = 10.0) -> str:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            log = self.log()
+            if text in log:
+                return log
+            time.sleep(0.05)
+        raise AssertionError(f"{text!r} not logged; log:\n{self.log()}")
+
+    def line(self, text: str, timeout: float = 10.0) -> str:
+        """The first log line containing `text` (waiting for it to be written)."""
+        log = self.wait_for_log(text, timeout)
+        return next(line for line in log.splitlines() if text in line)
+
+    def stop(self) -> None:
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+        self.wait()
+
+    def wait(self) -> None:
+        if self.proc.poll() is None:
+            try:
+                self.proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        if self.proc.stdout is not None:
+            self.proc.stdout.close()
+
+
+@pytest.fixture(scope="module")
+def serve(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Callable[..., Server]]:
+    """`serve(policy, *cli_args)`: a server for this policy (a Path, or YAML text) and these arguments,
+    started once per test module and shared by the tests asking for the same one (they use distinct
+    paths and identities, so their cache entries and log lines do not meet). Starting returns at once
+    and the server is waited for on first use, so a module can start all its servers side by side."""
+    folder = tmp_path_factory.mktemp("serve")
+    servers: dict[tuple[str, tuple[str, ...]], Server] = {}
+
+    def start(policy: Path | str = EXAMPLE, *args: str) -> Server:
+        key = (str(policy), args)
+        if key not in servers:
+            n = len(servers)
+            path = policy if isinstance(policy, Path) else write_policy(folder / f"policy{n}.yaml", policy)
+            servers[key] = Server(path, args, folder / f"server{n}.log")
+        return servers[key]
+
+    yield start
+    for server in servers.values():
+        if server.proc.poll() is None:
+            server.proc.send_signal(signal.SIGTERM)
+    for server in servers.values():
+        server.stop()
+
+
+def write_policy(path: Path, text: str) -> Path:
+    """Write a policy and move its mtime forward, so a reload sees the change even within one tick."""
+    previous = path.stat().st_mtime if path.exists() else time.time() - 10
+    path.write_text(text, encoding="utf-8")
+    bumped = max(previous + 1, time.time())
+    os.utime(path, (bumped, bumped))
+    return path
