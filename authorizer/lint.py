@@ -5,7 +5,9 @@
   on one source, `exists: false` with another test, empty numeric ranges, sources a TOKEN event
   never carries);
 - an Allow covering only the incoming method ARN in a policy whose `cache` says API Gateway
-  caches answers: the cached Allow is re-used for the caller's other routes, which then get 403.
+  caches answers: the cached Allow is re-used for the caller's other routes, which then get 403;
+- worse, a route-limited Allow covering the whole stage or API under caching: the cached Allow
+  opens every route to the caller until it expires.
 
 The analysis is conservative (a warning is a proof, silence is not) and works on the compiled
 conditions, so it judges exactly what the engine evaluates. Messages never show secret values:
@@ -212,6 +214,16 @@ class _Linter:
                     f"answer for {ttl} s and re-uses it for the caller's other routes (403 there): use "
                     "`resource: stage` (or api, or routes listing every route), cache.ttl 0, or put the route in "
                     "the identity sources (cache.per_route: true)",
+                )
+            elif (
+                rule.effect == "allow" and rule.routes is not None and rule.resource in ("stage", "api") and not simple
+            ):
+                yield (
+                    (*rule.loc, "routes"),
+                    f"allow rule {rule.name!r} is limited to some routes, but its Allow covers the whole "
+                    f"{rule.resource}: API Gateway caches it for {ttl} s and lets the caller call every route "
+                    "meanwhile; use `resource: routes`, cache.ttl 0, or put the route in the identity sources "
+                    "(cache.per_route: true)",
                 )
             elif simple and rule.routes is not None:
                 yield (

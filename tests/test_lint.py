@@ -165,3 +165,20 @@ def test_per_route_rules_with_cached_simple_responses():
 def test_shipped_policies_have_no_warnings(path):
     compiled, data = compile_text(str(path), path.read_bytes())
     assert lint(data, compiled) == []
+
+
+@pytest.mark.parametrize(
+    "head,extra,warned",
+    [
+        (CACHED + "resource: stage\n", '    routes: ["GET /pets"]\n', True),
+        (CACHED, '    routes: ["GET /pets"]\n    resource: api\n', True),
+        (CACHED + "resource: routes\n", '    routes: ["GET /pets"]\n', False),
+        ("cache: {ttl: 300, per_route: true}\nresource: stage\n", '    routes: ["GET /pets"]\n', False),
+        ("resource: stage\n", '    routes: ["GET /pets"]\n', False),
+    ],
+)
+def test_route_limited_allow_covering_the_stage_under_caching(head, extra, warned):
+    found = warnings_of(rule("r", "header.a: x", extra), head)
+    assert bool(found) is warned
+    if warned:
+        assert "lets the caller call every route" in found[0]
