@@ -15,8 +15,8 @@ $(STAMP): pyproject.toml
 venv: $(STAMP)
 
 lint: $(STAMP)
-	$(BIN)/ruff check authorizer tests deploy
-	$(BIN)/ruff format --check authorizer tests deploy
+	$(BIN)/ruff check authorizer tests deploy benchmarks
+	$(BIN)/ruff format --check authorizer tests deploy benchmarks
 	$(BIN)/cfn-lint deploy/template.yaml
 
 typecheck: $(STAMP)

@@ -47,7 +47,7 @@ def main(argv: list[str] | None = None) -> int:
     if "warm" in sections:
         rows = warm.policies(rounds)
         results["warm"] = rows
-        print("## Warm decisions through lambda_handler (µs per decision; decision logs and metrics off)\n")
+        print("## Warm decisions through lambda_handler (CPU µs per decision; decision logs and metrics off)\n")
         table(
             [
                 "policy",
@@ -180,7 +180,10 @@ def main(argv: list[str] | None = None) -> int:
     if "cold" in sections:
         result = cold.cold_starts(5 if args.quick else 11)
         results["cold"] = result
-        print(f"## Cold start (ms from the interpreter's first statement; median of {result['rounds']})\n")
+        print(
+            "## Cold start (CPU ms from the interpreter's first statement, all modules from bytecode; "
+            f"median of {result['rounds']})\n"
+        )
         table(
             ["variant", "ms", "× stack"],
             [[name, ms, result["ratio_vs_stack"].get(name, 1.0)] for name, ms in result["ms"].items()],
