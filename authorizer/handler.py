@@ -82,14 +82,16 @@ def evaluate(
 ) -> tuple[Decision, Request | None, dict[str, Any] | None]:
     """The decision and the response for one event (with a trace if `explained`); never raises."""
     request: Request | None = None
+    simple = False  # known only once the event and the policy are: until then a refusal is a 401
     try:
         request = Request(event)
         policy = runtime.store.current() if runtime.store is not None else None
         if policy is None:
             decision = refusal(runtime.error or "no policy loaded")
         else:
-            decision = explain(policy, request) if explained else decide(policy, request)
             mode = runtime.response_mode(policy.response)
+            simple = uses_simple(mode, request)
+            decision = explain(policy, request) if explained else decide(policy, request)
             try:
                 return decision, request, render(decision, request, mode)
             except InvalidResponse as exc:
@@ -98,11 +100,7 @@ def evaluate(
         decision = refusal(f"bad event: {exc}")
     except Exception as exc:  # fail closed on anything unexpected, without echoing values
         decision = refusal(f"internal error: {type(exc).__name__}")
-    if request is not None and runtime.store is not None:
-        policy = runtime.store.current()
-        if policy is not None and uses_simple(runtime.response_mode(policy.response), request):
-            return decision, request, {"isAuthorized": False}
-    return decision, request, None
+    return decision, request, {"isAuthorized": False} if simple else None
 
 
 _ANOMALIES = ("bad event", "internal error", "response rejected", "settings invalid", "no policy")
