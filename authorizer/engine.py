@@ -42,7 +42,7 @@ def _resources(rule: CompiledRule | None, scope: str, r: Request) -> tuple[str, 
     return (r.arn_text,)
 
 
-def _outcome(policy: CompiledPolicy, rule: CompiledRule, r: Request, trace: Trace | None) -> Decision:
+def _outcome(rule: CompiledRule, r: Request, trace: Trace | None) -> Decision:
     frozen = tuple(trace) if trace is not None else None
     try:
         principal = rule.principal.literal if rule.principal.get is None else _value(rule.principal, r)
@@ -75,7 +75,7 @@ def decide(policy: CompiledPolicy, r: Request) -> Decision:
             if node.eval(r) is not True:
                 break
         else:
-            return _outcome(policy, rule, r, None)
+            return _outcome(rule, r, None)
     return _no_match(policy, r, None)
 
 
@@ -93,7 +93,7 @@ def explain(policy: CompiledPolicy, r: Request) -> Decision:
                 matched = False
                 break
         if matched:
-            return _outcome(policy, rule, r, trace)
+            return _outcome(rule, r, trace)
     return _no_match(policy, r, trace)
 
 

@@ -135,12 +135,9 @@ class _Compiler:
     def operator_test(self, op: str, arg: Any, loc: Loc, sensitive: bool = False) -> Callable[[Any], bool] | None:
         """The per-value test of one operator. Equality on secret-bearing sources compares SHA-256
         digests (constant time for equals, digest-keyed sets for one_of), never the raw values."""
-        if op == "equals":
-            return _constant_time_equals(arg) if sensitive and isinstance(arg, str) else _equals(arg)
-        if op == "not_equals":
-            eq = self.operator_test("equals", arg, loc, sensitive)
-            assert eq is not None
-            return lambda v: not eq(v)
+        if op in ("equals", "not_equals"):
+            eq = _constant_time_equals(arg) if sensitive and isinstance(arg, str) else _equals(arg)
+            return eq if op == "equals" else lambda v: not eq(v)
         if op in ("one_of", "not_one_of"):
             key_of = _secret_key if sensitive else typed_key
             keys = frozenset(k for k in map(key_of, arg) if k is not None)
