@@ -56,12 +56,6 @@ def _str_map(raw: object) -> dict[str, str]:
     return {k: v for k, v in raw.items() if isinstance(k, str) and isinstance(v, str)}
 
 
-def _str_value(raw: object, name: str) -> str | None:
-    """`_str_map(raw).get(name)`, without building the map."""
-    value = raw.get(name) if isinstance(raw, dict) else None
-    return value if isinstance(value, str) else None
-
-
 _PLANNED_MAP_SIZE = 256  # maps up to this many names get a cached folding plan (bounds the cache's memory)
 
 
@@ -81,12 +75,17 @@ def _keys(raw: object, name: str, fold_case: bool) -> tuple[str, ...]:
         return ()
     if not fold_case:
         return (name,) if name in raw else ()
-    if len(raw) == 1:  # one name needs no plan
-        key = next(iter(raw))
+    return _folded_keys(tuple(raw), name)
+
+
+def _folded_keys(names: tuple[Any, ...], name: str) -> tuple[str, ...]:
+    """Those of `names` that lower-case to `name`."""
+    if len(names) == 1:  # one name needs no plan
+        key = names[0]
         return (key,) if isinstance(key, str) and key.lower() == name else ()
-    if len(raw) <= _PLANNED_MAP_SIZE:
-        return _folding_plan(tuple(raw)).get(name, ())
-    return tuple(k for k in raw if isinstance(k, str) and k.lower() == name)  # a huge map must not pin a plan
+    if len(names) <= _PLANNED_MAP_SIZE:
+        return _folding_plan(names).get(name, ())
+    return tuple(k for k in names if isinstance(k, str) and k.lower() == name)  # a huge map must not pin a plan
 
 
 def _multi_values(single: object, multi: object, name: str, fold_case: bool) -> Values:
@@ -95,7 +94,12 @@ def _multi_values(single: object, multi: object, name: str, fold_case: bool) -> 
     API Gateway's single value is one of the multiValue ones; if an event says otherwise, both are
     kept, so the name reads as conflicting (refused by default) rather than trusting either map.
     """
-    multi_keys, single_keys = _keys(multi, name, fold_case), _keys(single, name, fold_case)
+    if fold_case and type(single) is dict and type(multi) is dict and single and len(single) == len(multi):
+        names = tuple(single)  # API Gateway sends both maps with the same names in the same order: one plan
+        single_keys = _folded_keys(names, name)
+        multi_keys = single_keys if tuple(multi) == names else _keys(multi, name, fold_case)
+    else:
+        multi_keys, single_keys = _keys(multi, name, fold_case), _keys(single, name, fold_case)
     if len(multi_keys) == 1 and len(single_keys) <= 1:  # the usual event: one spelling, the same value in both maps
         listed = multi[multi_keys[0]]  # type: ignore[index]
         if (
@@ -127,6 +131,54 @@ def _joined_values(raw: object, name: str, fold_case: bool) -> Values:
         if isinstance(value, str):
             values += [p.strip() for p in value.split(",")] if "," in value else [value]
     return tuple(values)
+
+
+def header_values(event: dict[str, Any], kind: str, name: str) -> Values | None:
+    """Every value an event holds for one header (`name` lower-cased), or None."""
+    if kind == "http-v2":
+        return _joined_values(event.get("headers"), name, True) or None
+    return _multi_values(event.get("headers"), event.get("multiValueHeaders"), name, True) or None
+
+
+def query_values(event: dict[str, Any], kind: str, name: str) -> Values | None:
+    """Every value an event holds for one query parameter (names are case-sensitive), or None."""
+    single = event.get("queryStringParameters")
+    if kind == "http-v2":
+        return _joined_values(single, name, False) or None
+    return _multi_values(single, event.get("multiValueQueryStringParameters"), name, False) or None
+
+
+def cookie_map(event: dict[str, Any], kind: str) -> dict[str, Values]:
+    """HTTP API 2.0 `cookies[]`, else the Cookie header, as name → values."""
+    raw = event.get("cookies")
+    if raw is None:
+        raw = [c for h in header_values(event, kind, "cookie") or () for c in h.split(";")]
+    return _cookies(raw)
+
+
+def token(event: dict[str, Any], kind: str) -> str | None:
+    value = event.get("authorizationToken") if kind == "token" else None
+    return value if isinstance(value, str) else None
+
+
+def source_ip(event: dict[str, Any], kind: str) -> str | None:
+    context = event.get("requestContext")
+    holder = context.get("http" if kind == "http-v2" else "identity") if isinstance(context, dict) else None
+    ip = holder.get("sourceIp") if isinstance(holder, dict) else None
+    return ip if isinstance(ip, str) else None
+
+
+def route_key(event: dict[str, Any], arn: ExecuteApiArn) -> str:
+    """The route as configured: v2/WebSocket `routeKey`, REST `METHOD /resource/{template}`."""
+    context = event.get("requestContext")
+    for holder in (event, context if isinstance(context, dict) else {}):
+        key = holder.get("routeKey")
+        if isinstance(key, str):
+            return key
+    resource = event.get("resource")
+    if isinstance(resource, str) and arn.method:
+        return f"{arn.method} {resource}"
+    return arn.route
 
 
 def _by_name(raw: object) -> dict[str, dict[str, Any]]:
@@ -165,8 +217,18 @@ _cached_arn = lru_cache(maxsize=512)(parse_arn)  # ExecuteApiArn is immutable: s
 _CACHED_ARN_LENGTH = 1600  # API Gateway's limit (414 beyond): longer ones, never sent, are not kept
 
 
-def _parsed_arn(arn: str) -> ExecuteApiArn:
-    return _cached_arn(arn) if len(arn) <= _CACHED_ARN_LENGTH else parse_arn(arn)
+def classify(event: object) -> tuple[str, str, ExecuteApiArn]:
+    """The event's kind, its ARN as sent and parsed; BadEvent for anything else (the request is refused)."""
+    if not isinstance(event, dict):
+        raise BadEvent("event is not a JSON object")
+    kind = detect_kind(event)
+    arn = event.get("routeArn") if kind == "http-v2" else event.get("methodArn")
+    try:
+        if isinstance(arn, str):
+            return kind, arn, _cached_arn(arn) if len(arn) <= _CACHED_ARN_LENGTH else parse_arn(arn)
+        return kind, str(arn), parse_arn(arn)
+    except ArnError as exc:
+        raise BadEvent(str(exc)) from None
 
 
 class Request:
@@ -185,16 +247,8 @@ class Request:
     )
 
     def __init__(self, event: object) -> None:
-        if not isinstance(event, dict):
-            raise BadEvent("event is not a JSON object")
-        self.event: dict[str, Any] = event
-        self.kind = detect_kind(event)
-        arn_text = event.get("routeArn") if self.kind == "http-v2" else event.get("methodArn")
-        try:
-            self.arn: ExecuteApiArn = _parsed_arn(arn_text) if isinstance(arn_text, str) else parse_arn(arn_text)
-        except ArnError as exc:
-            raise BadEvent(str(exc)) from None
-        self.arn_text: str = str(arn_text)
+        self.kind, self.arn_text, self.arn = classify(event)
+        self.event: dict[str, Any] = event  # type: ignore[assignment]  # classify checked it
         self._headers: dict[str, Values] | None = None
         self._query: dict[str, Values] | None = None
         self._cookies: dict[str, Values] | None = None
@@ -204,18 +258,11 @@ class Request:
     # -- identity sources -------------------------------------------------------------------
     def header(self, name: str) -> Values | None:
         """Every value received for one header (`name` lower-cased), or None."""
-        ev = self.event
-        if self.kind == "http-v2":
-            return _joined_values(ev.get("headers"), name, True) or None
-        return _multi_values(ev.get("headers"), ev.get("multiValueHeaders"), name, True) or None
+        return header_values(self.event, self.kind, name)
 
     def query_parameter(self, name: str) -> Values | None:
         """Every value received for one query parameter (names are case-sensitive), or None."""
-        ev = self.event
-        single, multi = ev.get("queryStringParameters"), ev.get("multiValueQueryStringParameters")
-        if self.kind == "http-v2":
-            return _joined_values(single, name, False) or None
-        return _multi_values(single, multi, name, False) or None
+        return query_values(self.event, self.kind, name)
 
     def headers(self) -> dict[str, Values]:
         """Lower-cased header name → every value received (the whole map: for the JMESPath view)."""
@@ -246,51 +293,27 @@ class Request:
     def cookies(self) -> dict[str, Values]:
         """HTTP API 2.0 `cookies[]`, else the Cookie header, as name → values."""
         if self._cookies is None:
-            raw = self.event.get("cookies")
-            if raw is None:
-                raw = [c for h in self.header("cookie") or () for c in h.split(";")]
-            self._cookies = _cookies(raw)
+            self._cookies = cookie_map(self.event, self.kind)
         return self._cookies
-
-    def cookie(self, name: str) -> Values | None:
-        return self.cookies().get(name)
 
     def stage_variables(self) -> dict[str, str]:
         return _str_map(self.event.get("stageVariables"))
 
-    def stage_variable(self, name: str) -> str | None:
-        return _str_value(self.event.get("stageVariables"), name)
-
     def path_parameters(self) -> dict[str, str]:
         return _str_map(self.event.get("pathParameters"))
-
-    def path_parameter(self, name: str) -> str | None:
-        return _str_value(self.event.get("pathParameters"), name)
 
     def request_context(self) -> dict[str, Any]:
         ctx = self.event.get("requestContext")
         return ctx if isinstance(ctx, dict) else {}
 
     def token(self) -> str | None:
-        token = self.event.get("authorizationToken") if self.kind == "token" else None
-        return token if isinstance(token, str) else None
+        return token(self.event, self.kind)
 
     def source_ip(self) -> str | None:
-        ctx = self.request_context()
-        holder = ctx.get("http") if self.kind == "http-v2" else ctx.get("identity")
-        ip = holder.get("sourceIp") if isinstance(holder, dict) else None
-        return ip if isinstance(ip, str) else None
+        return source_ip(self.event, self.kind)
 
     def route_key(self) -> str:
-        """The route as configured: v2/WebSocket `routeKey`, REST `METHOD /resource/{template}`."""
-        for holder in (self.event, self.request_context()):
-            key = holder.get("routeKey")
-            if isinstance(key, str):
-                return key
-        resource = self.event.get("resource")
-        if isinstance(resource, str) and self.arn.method:
-            return f"{self.arn.method} {resource}"
-        return self.arn.route
+        return route_key(self.event, self.arn)
 
     def view(self) -> dict[str, Any]:
         """The whole request as plain data: what raw JMESPath conditions are evaluated against."""

@@ -9,11 +9,14 @@ from __future__ import annotations
 
 import difflib
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
-from authorizer.request import Request, Values
+from authorizer.arn import ExecuteApiArn
+from authorizer.request import Request, Values, cookie_map, header_values, query_values, route_key, source_ip, token
 
 Getter = Callable[[Request], Values | None]
+Reader = Callable[[dict[str, Any], str, ExecuteApiArn], Values | None]
 
 # name-taking families: `family.name`
 FAMILIES = {
@@ -98,62 +101,77 @@ def _nonempty(values: Values | None) -> Values | None:
     return tuple([v for v in values if v != ""]) or None
 
 
-def getter(source: str) -> Getter:
-    """A direct lookup for one source (already checked by check_source); one call deep on the hot path."""
+@dataclass(frozen=True, slots=True)
+class Lookup:
+    """How one source is read from a raw event (already classified: kind and parsed ARN).
+
+    `key` names what is read: `header.X-Key` and `header.x-key` share one. `memo` marks lookups
+    worth remembering within a request (a scan of a map, not a dict lookup).
+    """
+
+    key: str
+    read: Reader
+    memo: bool = False
+
+
+def lookup(source: str) -> Lookup:
+    """The lookup for one source (already checked by check_source)."""
     family, name = check_source(source)
-    if family in ("header", "query", "cookie"):
-        read_all = {"header": Request.header, "query": Request.query_parameter, "cookie": Request.cookie}[family]
-        key = name.lower() if family == "header" else name
-        found_as = f"{family}.{key}"  # header.X-Key and header.x-key are one lookup
-
-        def listed(r: Request) -> Values | None:
-            found = r.found
-            if found_as in found:  # read by an earlier rule (or the index) in this request
-                return found[found_as]
-            values = read_all(r, key)
-            found[found_as] = values = values if values is None or "" not in values else _nonempty(values)
-            return values
-
-        return listed
+    if family == "header":
+        key = name.lower()
+        return Lookup(f"header.{key}", lambda ev, kind, arn: _nonempty(header_values(ev, kind, key)), memo=True)
+    if family == "query":
+        return Lookup(source, lambda ev, kind, arn: _nonempty(query_values(ev, kind, name)), memo=True)
+    if family == "cookie":
+        return Lookup(source, lambda ev, kind, arn: _nonempty(cookie_map(ev, kind).get(name)), memo=True)
     if family in ("stage", "path"):
-        read = Request.stage_variable if family == "stage" else Request.path_parameter
+        holder = "stageVariables" if family == "stage" else "pathParameters"
 
-        def single(r: Request) -> Values | None:
-            value = read(r, name)
-            return (value,) if value else None
+        def single(ev: dict[str, Any], kind: str, arn: ExecuteApiArn) -> Values | None:
+            raw = ev.get(holder)
+            value = raw.get(name) if isinstance(raw, dict) else None
+            return (value,) if isinstance(value, str) and value else None
 
-        return single
-    if family == "context" and "." not in name:  # one level, the usual case (accountId, stage, apiId)
-
-        def field(r: Request) -> Values | None:
-            context = r.event.get("requestContext")
-            value = context.get(name) if isinstance(context, dict) else None
-            return None if value is None or value == "" else (value,)
-
-        return field
+        return Lookup(source, single)
     if family == "context":
-        keys = name.split(".")
+        first, *rest = name.split(".")
 
-        def lookup(r: Request) -> Values | None:
-            node: Any = r.event.get("requestContext")
-            for key in keys:
-                if not isinstance(node, dict):
-                    return None
-                node = node.get(key)
+        def field(ev: dict[str, Any], kind: str, arn: ExecuteApiArn) -> Values | None:
+            node = ev.get("requestContext")
+            node = node.get(first) if isinstance(node, dict) else None
+            for key in rest:
+                node = node.get(key) if isinstance(node, dict) else None
             return None if node is None or node == "" else (node,)
 
-        return lookup
-    fixed: dict[str, Getter] = {
-        "token": lambda r: _present(r.token()),
-        "source_ip": lambda r: _present(r.source_ip()),
-        "kind": lambda r: (r.kind,),
-        "route.method": lambda r: (r.arn.method,),
-        "route.path": lambda r: (r.arn.path,),
-        "route.key": lambda r: (r.route_key(),),
-        "arn.partition": lambda r: (r.arn.partition,),
-        "arn.region": lambda r: (r.arn.region,),
-        "arn.account": lambda r: (r.arn.account,),
-        "arn.api": lambda r: (r.arn.api,),
-        "arn.stage": lambda r: (r.arn.stage,),
+        return Lookup(source, field)
+    fixed: dict[str, Reader] = {
+        "token": lambda ev, kind, arn: _present(token(ev, kind)),
+        "source_ip": lambda ev, kind, arn: _present(source_ip(ev, kind)),
+        "kind": lambda ev, kind, arn: (kind,),
+        "route.method": lambda ev, kind, arn: (arn.method,),
+        "route.path": lambda ev, kind, arn: (arn.path,),
+        "route.key": lambda ev, kind, arn: (route_key(ev, arn),),
+        "arn.partition": lambda ev, kind, arn: (arn.partition,),
+        "arn.region": lambda ev, kind, arn: (arn.region,),
+        "arn.account": lambda ev, kind, arn: (arn.account,),
+        "arn.api": lambda ev, kind, arn: (arn.api,),
+        "arn.stage": lambda ev, kind, arn: (arn.stage,),
     }
-    return fixed[family]
+    return Lookup(source, fixed[family])
+
+
+def getter(source: str) -> Getter:
+    """A Request → values function for one source; map scans are remembered in `Request.found`."""
+    source_lookup = lookup(source)
+    found_as, read = source_lookup.key, source_lookup.read
+    if not source_lookup.memo:
+        return lambda r: read(r.event, r.kind, r.arn)
+
+    def remembered(r: Request) -> Values | None:
+        found = r.found
+        if found_as in found:  # read by an earlier rule (or the index) in this request
+            return found[found_as]
+        found[found_as] = values = read(r.event, r.kind, r.arn)
+        return values
+
+    return remembered
