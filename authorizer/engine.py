@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from authorizer.arn import ExecuteApiArn
 from authorizer.decision import Decision, refusal
 from authorizer.policy.compiled import CompiledPolicy, CompiledRule, Output, Trace, TraceEntry
 from authorizer.request import Request
@@ -29,17 +30,17 @@ def _value(output: Output, r: Request) -> Any:
     return values[0]
 
 
-def _resources(rule: CompiledRule | None, scope: str, r: Request) -> tuple[str, ...]:
+def resources(rule: CompiledRule | None, scope: str, arn: ExecuteApiArn, arn_text: str) -> tuple[str, ...]:
+    """What an Allow or Deny covers: the method ARN as sent, the stage, the API, or the rule's routes."""
     if scope == "method":
-        return (r.arn_text,)
-    arn = r.arn
+        return (arn_text,)
     if scope == "stage" or (scope == "routes" and rule is not None and rule.routes is None):
         return (arn.stage_resource(),)  # a rule without `routes` applies to every route of the stage
     if scope == "api":
         return (arn.api_resource(),)
     if scope == "routes" and rule is not None and rule.routes is not None:
         return tuple(dict.fromkeys(arn.route_resource(p.method, p.iam_path) for p in rule.routes))
-    return (r.arn_text,)
+    return (arn_text,)
 
 
 def _outcome(rule: CompiledRule, r: Request, trace: Trace | None) -> Decision:
@@ -60,7 +61,7 @@ def _outcome(rule: CompiledRule, r: Request, trace: Trace | None) -> Decision:
         principal=str(principal),
         context=context,
         usage_identifier_key=None if usage is None else str(usage),
-        resources=_resources(rule, rule.resource, r),
+        resources=resources(rule, rule.resource, r.arn, r.arn_text),
         principal_sensitive=rule.principal.sensitive,
         trace=frozen,
     )
@@ -69,7 +70,7 @@ def _outcome(rule: CompiledRule, r: Request, trace: Trace | None) -> Decision:
 def decide(policy: CompiledPolicy, r: Request) -> Decision:
     """The fast path: no trace, early exit on the first condition that does not hold."""
     for rule in policy.index.candidates(r):
-        if rule.routes is not None and not rule.in_scope(r):
+        if rule.routes is not None and not rule.in_scope(r.arn):
             continue
         for node in rule.conditions:
             if node.eval(r) is not True:
@@ -83,7 +84,7 @@ def explain(policy: CompiledPolicy, r: Request) -> Decision:
     """Same decision as `decide`, with every rule tried and every condition evaluated on the way."""
     trace: Trace = []
     for rule in policy.rules:  # every rule, not only the index's candidates: explain shows why not
-        if rule.routes is not None and not rule.in_scope(r):
+        if rule.routes is not None and not rule.in_scope(r.arn):
             routes = [p.text for p in rule.routes]
             trace.append(TraceEntry(rule.name, "route", "routes", routes, r.arn.route, "false", rule.loc))
             continue
@@ -105,7 +106,7 @@ def _no_match(policy: CompiledPolicy, r: Request, trace: Trace | None) -> Decisi
             "deny",
             "no rule matched",
             principal="anonymous",
-            resources=_resources(None, scope, r),
+            resources=resources(None, scope, r.arn, r.arn_text),
             trace=frozen,
         )
     return refusal("no rule matched", frozen)

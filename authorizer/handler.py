@@ -90,7 +90,7 @@ def evaluate(
             decision = refusal(runtime.error or "no policy loaded")
         else:
             mode = runtime.response_mode(policy.response)
-            simple = uses_simple(mode, request)
+            simple = uses_simple(mode, request.kind)
             decision = explain(policy, request) if explained else decide(policy, request)
             try:
                 return decision, request, render(decision, request, mode)

@@ -26,43 +26,54 @@ class InvalidResponse(ValueError):
     """A response API Gateway would reject with a 500; refused instead."""
 
 
-def uses_simple(mode: ResponseMode, r: Request) -> bool:
-    return mode == "simple" and r.kind == "http-v2"
+def uses_simple(mode: ResponseMode, kind: str) -> bool:
+    return mode == "simple" and kind == "http-v2"
 
 
 def render(decision: Decision, r: Request, mode: ResponseMode) -> dict[str, Any] | None:
     """The handler's return value, or None for a refusal (401)."""
-    if uses_simple(mode, r):
-        if decision.effect != "allow":
-            return {"isAuthorized": False}
-        response: dict[str, Any] = {"isAuthorized": True}
-        if decision.context:
-            response["context"] = decision.context
-        return response
+    if uses_simple(mode, r.kind):
+        return simple_response(decision.effect == "allow", decision.context)
     if decision.effect == "unauthorized":
         return None
-    response = {
-        "principalId": decision.principal,
+    response = iam_response(
+        decision.principal, decision.effect, decision.resources, decision.context, decision.usage_identifier_key
+    )
+    check(response, r.kind)
+    return response
+
+
+def simple_response(allowed: bool, context: dict[str, Any]) -> dict[str, Any]:
+    if allowed and context:
+        return {"isAuthorized": True, "context": context}
+    return {"isAuthorized": allowed}
+
+
+def iam_response(
+    principal: str | None, effect: str, resources: tuple[str, ...], context: dict[str, Any], usage_key: str | None
+) -> dict[str, Any]:
+    """An IAM policy response (not yet checked): one statement, the resources, the outputs."""
+    response: dict[str, Any] = {
+        "principalId": principal,
         "policyDocument": {
             "Version": IAM_VERSION,
             "Statement": [
                 {
                     "Action": "execute-api:Invoke",
-                    "Effect": "Allow" if decision.effect == "allow" else "Deny",
-                    "Resource": decision.resources[0] if len(decision.resources) == 1 else list(decision.resources),
+                    "Effect": "Allow" if effect == "allow" else "Deny",
+                    "Resource": resources[0] if len(resources) == 1 else list(resources),
                 }
             ],
         },
     }
-    if decision.context:
-        response["context"] = decision.context
-    if decision.usage_identifier_key is not None:
-        response["usageIdentifierKey"] = decision.usage_identifier_key
-    check(response, r)
+    if context:
+        response["context"] = context
+    if usage_key is not None:
+        response["usageIdentifierKey"] = usage_key
     return response
 
 
-def check(response: dict[str, Any], r: Request) -> None:
+def check(response: dict[str, Any], kind: str) -> None:
     """Refuse what API Gateway would answer with a 500 (AuthorizerConfigurationException)."""
     principal = response.get("principalId")
     if not isinstance(principal, str) or not principal:
@@ -75,7 +86,7 @@ def check(response: dict[str, Any], r: Request) -> None:
             if len(resource) > MAX_RESOURCE_LENGTH:
                 raise InvalidResponse(f"policy resource longer than {MAX_RESOURCE_LENGTH} characters")
     context = response.get("context", _NO_CONTEXT)
-    if r.kind in _SCALAR_CONTEXT_KINDS and not _SCALAR_TYPES.issuperset(map(type, context.values())):
+    if kind in _SCALAR_CONTEXT_KINDS and not _SCALAR_TYPES.issuperset(map(type, context.values())):
         for key, value in context.items():
             if not isinstance(value, _SCALARS):
-                raise InvalidResponse(f"context value {key!r} must be a string, number or boolean for {r.kind}")
+                raise InvalidResponse(f"context value {key!r} must be a string, number or boolean for {kind}")

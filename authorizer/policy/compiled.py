@@ -11,6 +11,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from authorizer.arn import ExecuteApiArn
 from authorizer.policy.errors import Loc
 from authorizer.policy.sources import Getter
 from authorizer.request import Request
@@ -221,10 +222,10 @@ class CompiledRule:
         if all(out.get is None for _, out in self.context):
             self.literal_context = {key: out.literal for key, out in self.context}
 
-    def in_scope(self, r: Request) -> bool:
+    def in_scope(self, arn: ExecuteApiArn) -> bool:
         if self.routes is None:
             return True
-        method, path = r.arn.method, r.arn.path
+        method, path = arn.method, arn.path
         return any(p.matches(method, path) for p in self.routes)
 
 

@@ -72,7 +72,7 @@ def read_answer(answer: Any, request: Request, simple: bool) -> IamAnswer | Simp
     if isinstance(parsed, IamAnswer):
         statements = [s.model_dump(exclude_none=True) for s in parsed.statements()]
         try:  # the limits API Gateway enforces, checked by the same code the handler uses on itself
-            check({**answer, "policyDocument": {"Statement": statements}}, request)
+            check({**answer, "policyDocument": {"Statement": statements}}, request.kind)
         except InvalidResponse as exc:
             raise MalformedAnswer(str(exc)) from None
     if request.kind == "websocket":

@@ -65,7 +65,7 @@ def explain_rules(policy: CompiledPolicy, request: Request, locate: Locate) -> l
     out: list[RuleExplanation] = []
     for rule in policy.rules:
         at = locate(rule.loc)
-        if not rule.in_scope(request):
+        if not rule.in_scope(request.arn):
             routes = [p.text for p in rule.routes or ()]
             entry = TraceEntry(rule.name, "route", "routes", routes, request.arn.route, "false", rule.loc)
             out.append(RuleExplanation(rule.name, at, False, None, (entry,)))
