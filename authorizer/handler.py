@@ -1,8 +1,11 @@
 """The Lambda entrypoint: `authorizer.handler.lambda_handler`.
 
-event → Request → engine → Decision → response. Whatever goes wrong (a bad event, no good policy,
-an unexpected exception) ends as a logged refusal: `Exception("Unauthorized")` (API Gateway's 401),
-or `{"isAuthorized": false}` for HTTP API simple responses. Never an Allow, never another exception.
+event → Request → engine → Decision → response; when no decision record is wanted (decision logs
+below INFO, metrics off), the policy's generated function (policy/codegen.py) answers instead,
+handing back to the engine whenever it cannot answer exactly as the engine would. Whatever goes
+wrong (a bad event, no good policy, an unexpected exception) ends as a logged refusal:
+`Exception("Unauthorized")` (API Gateway's 401), or `{"isAuthorized": false}` for HTTP API simple
+responses. Never an Allow, never another exception.
 One structured log line per decision, without secret values.
 """
 
@@ -18,8 +21,9 @@ from aws_lambda_powertools import Logger
 
 from authorizer.decision import Decision, refusal
 from authorizer.engine import decide, explain
+from authorizer.policy.codegen import FALLBACK
 from authorizer.policy.store import PolicyStore, open_store
-from authorizer.request import BadEvent, Request
+from authorizer.request import BadEvent, Request, classify
 from authorizer.response import InvalidResponse, ResponseMode, render, uses_simple
 from authorizer.settings import Settings, SettingsError
 
@@ -127,8 +131,28 @@ def _log(decision: Decision, request: Request | None, runtime: Runtime, started:
     )
 
 
+def answer_fast(event: Any, runtime: Runtime) -> Any:
+    """The policy's generated decision function's answer (a response, or None for a 401), or FALLBACK
+    when it cannot answer exactly as the engine would; never raises."""
+    try:
+        policy = runtime.store.current() if runtime.store is not None else None
+        if policy is None or policy.fast is None:
+            return FALLBACK
+        kind, text, arn = classify(event)
+        simple = kind == "http-v2" and runtime.response_mode(policy.response) == "simple"
+        return policy.fast(event, kind, text, arn, simple)
+    except Exception:  # a bad event, an odd value: the engine decides, refuses and says why
+        return FALLBACK
+
+
 def lambda_handler(event: Any, context: Any) -> dict[str, Any]:
     runtime = _runtime or boot()
+    if runtime.metrics is None and not _stdlib_logger.isEnabledFor(logging.INFO):  # no decision record wanted
+        response = answer_fast(event, runtime)
+        if response is not FALLBACK:
+            if response is None:
+                raise Exception(UNAUTHORIZED)
+            return response  # type: ignore[no-any-return]
     started = time.perf_counter_ns()
     decision, request, response = evaluate(event, runtime)
     try:

@@ -94,12 +94,7 @@ def _multi_values(single: object, multi: object, name: str, fold_case: bool) -> 
     API Gateway's single value is one of the multiValue ones; if an event says otherwise, both are
     kept, so the name reads as conflicting (refused by default) rather than trusting either map.
     """
-    if fold_case and type(single) is dict and type(multi) is dict and single and len(single) == len(multi):
-        names = tuple(single)  # API Gateway sends both maps with the same names in the same order: one plan
-        single_keys = _folded_keys(names, name)
-        multi_keys = single_keys if tuple(multi) == names else _keys(multi, name, fold_case)
-    else:
-        multi_keys, single_keys = _keys(multi, name, fold_case), _keys(single, name, fold_case)
+    multi_keys, single_keys = _keys(multi, name, fold_case), _keys(single, name, fold_case)
     if len(multi_keys) == 1 and len(single_keys) <= 1:  # the usual event: one spelling, the same value in both maps
         listed = multi[multi_keys[0]]  # type: ignore[index]
         if (
@@ -135,9 +130,21 @@ def _joined_values(raw: object, name: str, fold_case: bool) -> Values:
 
 def header_values(event: dict[str, Any], kind: str, name: str) -> Values | None:
     """Every value an event holds for one header (`name` lower-cased), or None."""
+    single = event.get("headers")
     if kind == "http-v2":
-        return _joined_values(event.get("headers"), name, True) or None
-    return _multi_values(event.get("headers"), event.get("multiValueHeaders"), name, True) or None
+        return _joined_values(single, name, True) or None
+    multi = event.get("multiValueHeaders")
+    if type(single) is dict and type(multi) is dict and 1 < len(single) <= _PLANNED_MAP_SIZE:
+        names = tuple(single)
+        if tuple(multi) == names:  # API Gateway's event: both maps hold the same names in the same order
+            keys = _folding_plan(names).get(name)
+            if keys is None:
+                return None
+            if len(keys) == 1:  # one spelling, one value, the same in both maps
+                listed, value = multi[keys[0]], single[keys[0]]
+                if type(listed) is list and len(listed) == 1 and type(value) is str and listed[0] == value:
+                    return (value,)
+    return _multi_values(single, multi, name, True) or None
 
 
 def query_values(event: dict[str, Any], kind: str, name: str) -> Values | None:
@@ -145,7 +152,14 @@ def query_values(event: dict[str, Any], kind: str, name: str) -> Values | None:
     single = event.get("queryStringParameters")
     if kind == "http-v2":
         return _joined_values(single, name, False) or None
-    return _multi_values(single, event.get("multiValueQueryStringParameters"), name, False) or None
+    multi = event.get("multiValueQueryStringParameters")
+    if type(single) is dict and type(multi) is dict:
+        listed, value = multi.get(name), single.get(name)
+        if listed is None and value is None:
+            return None
+        if type(listed) is list and len(listed) == 1 and type(value) is str and listed[0] == value:
+            return (value,)  # one value, the same in both maps
+    return _multi_values(single, multi, name, False) or None
 
 
 def cookie_map(event: dict[str, Any], kind: str) -> dict[str, Values]:

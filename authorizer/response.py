@@ -75,17 +75,27 @@ def iam_response(
 
 def check(response: dict[str, Any], kind: str) -> None:
     """Refuse what API Gateway would answer with a 500 (AuthorizerConfigurationException)."""
-    principal = response.get("principalId")
-    if not isinstance(principal, str) or not principal:
-        raise InvalidResponse("principalId must be a non-empty string")
+    check_principal(response.get("principalId"))
     for statement in response["policyDocument"]["Statement"]:
         resources = statement["Resource"]
-        for resource in (resources,) if isinstance(resources, str) else resources:
-            if not isinstance(resource, str) or not resource:
-                raise InvalidResponse("policy resource must be a non-empty string")
-            if len(resource) > MAX_RESOURCE_LENGTH:
-                raise InvalidResponse(f"policy resource longer than {MAX_RESOURCE_LENGTH} characters")
-    context = response.get("context", _NO_CONTEXT)
+        check_resources((resources,) if isinstance(resources, str) else resources)
+    check_context(response.get("context", _NO_CONTEXT), kind)
+
+
+def check_principal(principal: Any) -> None:
+    if not isinstance(principal, str) or not principal:
+        raise InvalidResponse("principalId must be a non-empty string")
+
+
+def check_resources(resources: Any) -> None:
+    for resource in resources:
+        if not isinstance(resource, str) or not resource:
+            raise InvalidResponse("policy resource must be a non-empty string")
+        if len(resource) > MAX_RESOURCE_LENGTH:
+            raise InvalidResponse(f"policy resource longer than {MAX_RESOURCE_LENGTH} characters")
+
+
+def check_context(context: dict[str, Any], kind: str) -> None:
     if kind in _SCALAR_CONTEXT_KINDS and not _SCALAR_TYPES.issuperset(map(type, context.values())):
         for key, value in context.items():
             if not isinstance(value, _SCALARS):

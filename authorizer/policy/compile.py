@@ -8,6 +8,7 @@ its location, so a broken policy reports all of them at once.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import hmac
 import ipaddress
@@ -17,6 +18,7 @@ from collections import Counter
 from collections.abc import Callable, Mapping
 from typing import Any
 
+from authorizer.policy.codegen import build
 from authorizer.policy.compiled import (
     REDACTED,
     AllOf,
@@ -32,7 +34,7 @@ from authorizer.policy.compiled import (
     RuleIndex,
 )
 from authorizer.policy.errors import Loc
-from authorizer.policy.sources import SourceError, check_source, getter, is_sensitive
+from authorizer.policy.sources import Getter, SourceError, check_source, getter, is_sensitive
 from authorizer.request import Request
 from authorizer.safe_regex import FullMatcher, RegexError
 from authorizer.secrets import SecretLookup, secret_lookup
@@ -426,9 +428,7 @@ def _route_key(r: Request) -> str:
     return r.arn.route
 
 
-def _source_key(check: Check) -> Callable[[Request], Any]:
-    get, key_of = check.get, _secret_key if check.sensitive else typed_key
-
+def _source_key(get: Getter, key_of: Callable[[Any], Any]) -> Callable[[Request], Any]:
     def key(r: Request) -> Any:
         values = get(r)
         if values is None or (len(values) > 1 and len(set(values)) > 1):
@@ -454,7 +454,8 @@ def build_index(rules: tuple[CompiledRule, ...]) -> RuleIndex:
     if best == "route":
         return RuleIndex(_route_key, table, rest, "route")
     check = next(n for r in rules for n in r.conditions if isinstance(n, Check) and n.source == best)
-    return RuleIndex(_source_key(check), table, rest, best)
+    key_of = _secret_key if check.sensitive else typed_key
+    return RuleIndex(_source_key(check.get, key_of), table, rest, best, key_of)
 
 
 def compile_policy(
@@ -463,4 +464,5 @@ def compile_policy(
     """Compile validated policy data (the model's dump); raise CompileErrors with every problem."""
     if secrets is None:
         secrets = secret_lookup(data.get("secrets", {}))
-    return _Compiler(data, secrets).policy(name, digest)
+    policy = _Compiler(data, secrets).policy(name, digest)
+    return dataclasses.replace(policy, fast=build(policy))

@@ -241,7 +241,8 @@ class RuleIndex:
     key: Callable[[Request], Any] | None
     table: Mapping[Any, tuple[CompiledRule, ...]]
     rest: tuple[CompiledRule, ...]
-    describes: str = "none"
+    describes: str = "none"  # "route", or the identity source keyed on
+    value_key: Callable[[Any], Any] | None = None  # for a source: its single value → the table's key
 
     def candidates(self, r: Request) -> tuple[CompiledRule, ...]:
         if self.key is None:
@@ -259,3 +260,4 @@ class CompiledPolicy:
     resource: str
     response: Literal["iam", "simple"]
     secrets: tuple[str, ...] = field(default=())
+    fast: Callable[..., Any] | None = None  # the same decisions as generated Python (codegen.py), for the handler

@@ -119,9 +119,19 @@ def lookup(source: str) -> Lookup:
     family, name = check_source(source)
     if family == "header":
         key = name.lower()
-        return Lookup(f"header.{key}", lambda ev, kind, arn: _nonempty(header_values(ev, kind, key)), memo=True)
+
+        def header(ev: dict[str, Any], kind: str, arn: ExecuteApiArn) -> Values | None:
+            values = header_values(ev, kind, key)
+            return values if values is None or "" not in values else _nonempty(values)
+
+        return Lookup(f"header.{key}", header, memo=True)
     if family == "query":
-        return Lookup(source, lambda ev, kind, arn: _nonempty(query_values(ev, kind, name)), memo=True)
+
+        def query(ev: dict[str, Any], kind: str, arn: ExecuteApiArn) -> Values | None:
+            values = query_values(ev, kind, name)
+            return values if values is None or "" not in values else _nonempty(values)
+
+        return Lookup(source, query, memo=True)
     if family == "cookie":
         return Lookup(source, lambda ev, kind, arn: _nonempty(cookie_map(ev, kind).get(name)), memo=True)
     if family in ("stage", "path"):
