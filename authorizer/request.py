@@ -26,29 +26,6 @@ class BadEvent(ValueError):
     """The event is not an API Gateway authorizer event; the request is refused."""
 
 
-def detect_kind(event: Mapping[str, Any]) -> str:
-    """Which of the five authorizer event shapes this is (apigw-domain.md §1.6)."""
-    kind_type = event.get("type")
-    version = event.get("version")
-    if kind_type == "TOKEN":
-        return "token"
-    if kind_type != "REQUEST":
-        raise BadEvent("not an authorizer event (type is neither TOKEN nor REQUEST)")
-    if version == "2.0":
-        return "http-v2"
-    if version == "1.0":
-        return "http-v1"
-    if version is not None:
-        raise BadEvent("unknown payload version")
-    context = event.get("requestContext")
-    if isinstance(context, dict) and context.get("eventType") == "CONNECT":
-        return "websocket"
-    arn = event.get("methodArn")
-    if isinstance(arn, str) and arn.endswith("/$connect"):
-        return "websocket"
-    return "rest"
-
-
 def _str_map(raw: object) -> dict[str, str]:
     """Keep the string-valued entries of a map that may be null, absent or junk."""
     if not isinstance(raw, dict):
@@ -232,11 +209,28 @@ _CACHED_ARN_LENGTH = 1600  # API Gateway's limit (414 beyond): longer ones, neve
 
 
 def classify(event: object) -> tuple[str, str, ExecuteApiArn]:
-    """The event's kind, its ARN as sent and parsed; BadEvent for anything else (the request is refused)."""
+    """The event's kind (of the five shapes, apigw-domain.md §1.6), its ARN as sent and parsed;
+    BadEvent for anything else (the request is refused)."""
     if not isinstance(event, dict):
         raise BadEvent("event is not a JSON object")
-    kind = detect_kind(event)
-    arn = event.get("routeArn") if kind == "http-v2" else event.get("methodArn")
+    kind_type = event.get("type")
+    if kind_type == "REQUEST":
+        version = event.get("version")
+        if version is None:
+            arn = event.get("methodArn")
+            context = event.get("requestContext")
+            connect = isinstance(context, dict) and context.get("eventType") == "CONNECT"
+            kind = "websocket" if connect or (isinstance(arn, str) and arn.endswith("/$connect")) else "rest"
+        elif version == "2.0":
+            kind, arn = "http-v2", event.get("routeArn")
+        elif version == "1.0":
+            kind, arn = "http-v1", event.get("methodArn")
+        else:
+            raise BadEvent("unknown payload version")
+    elif kind_type == "TOKEN":
+        kind, arn = "token", event.get("methodArn")
+    else:
+        raise BadEvent("not an authorizer event (type is neither TOKEN nor REQUEST)")
     try:
         if isinstance(arn, str):
             return kind, arn, _cached_arn(arn) if len(arn) <= _CACHED_ARN_LENGTH else parse_arn(arn)

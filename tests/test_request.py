@@ -3,7 +3,7 @@ import copy
 import pytest
 
 from authorizer.events import RequestSpec
-from authorizer.request import BadEvent, Request, detect_kind
+from authorizer.request import BadEvent, Request, classify
 from tests.conftest import load_fixture
 
 KIND_OF_FIXTURE = {
@@ -49,7 +49,7 @@ def test_junk_is_bad(event):
 def test_websocket_recognised_by_arn_without_event_type():
     event = load_fixture("own/websocket-connect-request.json")
     del event["requestContext"]["eventType"]
-    assert detect_kind(event) == "websocket"
+    assert classify(event)[0] == "websocket"
 
 
 def test_header_names_are_case_insensitive():

@@ -1,15 +1,20 @@
-"""A compiled policy as one generated Python function: the warm path of `lambda_handler`.
+"""A compiled policy as generated Python: the warm path of `lambda_handler`.
 
 The engine (engine.py) walks rule and condition objects: a call per condition and per lookup, a
 Request and a Decision per event. Here the same rules become straight-line Python, generated once
-at load: each lookup read at most once into a local, string equality inline, every other test the
-very function the engine calls, responses built and checked by response.py. Nothing from the
-policy is written into the source: values, names and tests are bound by reference in the
-function's namespace (`T3`, `READ0`, ...), so no policy text can change the code.
+at load: each lookup read at most once per request, string equality inline, every other test the
+very function the engine calls, responses built by response.py. Nothing from the policy is
+written into the source: values, names and tests are bound by reference (`c0`, `c1`, ...), so no
+policy text can change the code.
 
-The function answers only when it answers exactly as the engine would. Whatever else happens (an
-output source missing or ambiguous, a response API Gateway would reject, any exception) it gives
-FALLBACK, and the handler asks the engine, which refuses and logs why. The engine stays the
+Two shapes. A small policy without an index is one function, each rule a block left with `break`,
+lookups in locals. Otherwise each rule is a function (lookups shared through a list) and the index
+picks which to try; rules that differ only in their values (1,000 API keys) share one compiled
+body, so compiling stays proportional to the number of distinct rule shapes.
+
+The generated code answers only when it answers exactly as the engine would. Whatever else happens
+(an output source missing or ambiguous, a response API Gateway would reject, any exception) it
+gives FALLBACK, and the handler asks the engine, which refuses and logs why. The engine stays the
 reference: `--explain`, decision logs and metrics go through it, and tests hold the two to the
 same answers over random policies and events.
 """
@@ -27,7 +32,9 @@ from authorizer.request import Request
 from authorizer.response import InvalidResponse, check_context, check_resources, iam_response, simple_response
 
 FastDecide = Callable[[dict[str, Any], str, str, ExecuteApiArn, bool], Any]
+INLINE_MAX_RULES = 32  # beyond this (or with an index) rules become functions: bounded compile time
 _SCALARS = (str, int, float, bool)
+_AMBIGUOUS = "len(v) > 1 and len(set(v)) > 1"  # several different values: the engine's "unknown"
 
 
 class _Fallback:
@@ -38,34 +45,35 @@ class _Fallback:
 FALLBACK: Any = _Fallback()  # "ask the engine": never a response
 _UNSET = object()  # a lookup not read yet in this request
 _NO_MATCH = object()  # a rule function's "did not apply"
+_GLOBALS = {
+    "UNSET": _UNSET,
+    "NO_MATCH": _NO_MATCH,
+    "FALLBACK": FALLBACK,
+    "SCALARS": _SCALARS,
+    "Request": Request,
+    "RESOURCES": resources,
+    "IAM": iam_response,
+    "SIMPLE": simple_response,
+    "CHECK_RESOURCES": check_resources,
+    "CHECK_CONTEXT": check_context,
+}
 
-_AMBIGUOUS = "len(v) > 1 and len(set(v)) > 1"  # several different values: the engine's "unknown"
 
+class _Body:
+    """The lines of one rule (or of the decide function) and the values they refer to, named in
+    order of use (`{prefix}c0`, `{prefix}c1`, ...): two rules of the same shape get the same text."""
 
-class _Writer:
-    """Source lines plus the namespace they refer to."""
-
-    def __init__(self, slots_in_list: bool) -> None:
+    def __init__(self, prefix: str, slots: dict[str, int], slot_in_list: bool, fail: str) -> None:
         self.lines: list[str] = []
-        self.namespace: dict[str, Any] = {
-            "UNSET": _UNSET,
-            "NO_MATCH": _NO_MATCH,
-            "FALLBACK": FALLBACK,
-            "SCALARS": _SCALARS,
-            "Request": Request,
-            "RESOURCES": resources,
-            "IAM": iam_response,
-            "SIMPLE": simple_response,
-            "CHECK_RESOURCES": check_resources,
-            "CHECK_CONTEXT": check_context,
-        }
-        self.slots: dict[str, int] = {}  # lookup key → slot
-        self.readers: dict[str, str] = {}  # lookup key → bound reader name
-        self.slots_in_list = slots_in_list
+        self.bound: list[tuple[str, Any]] = []
+        self.prefix = prefix
+        self.slots = slots  # lookup key → slot, shared by every rule of the policy
+        self.slot_in_list = slot_in_list
+        self.fail = fail
 
-    def bind(self, prefix: str, value: Any) -> str:
-        name = f"{prefix}{len(self.namespace)}"
-        self.namespace[name] = value
+    def bind(self, value: Any) -> str:
+        name = f"{self.prefix}c{len(self.bound)}"
+        self.bound.append((name, value))
         return name
 
     def emit(self, indent: int, line: str) -> None:
@@ -73,26 +81,25 @@ class _Writer:
 
     def slot(self, key: str) -> str:
         index = self.slots.setdefault(key, len(self.slots))
-        return f"m[{index}]" if self.slots_in_list else f"s{index}"
+        return f"m[{index}]" if self.slot_in_list else f"s{index}"
 
     def load(self, indent: int, source: str) -> None:
         """`v` = the values of `source`, read on first use in this request."""
         found = lookup(source)
         slot = self.slot(found.key)
-        if found.key not in self.readers:
-            self.readers[found.key] = self.bind("READ", found.read)
         self.emit(indent, f"v = {slot}")
         self.emit(indent, "if v is UNSET:")
-        self.emit(indent + 1, f"v = {slot} = {self.readers[found.key]}(ev, kind, a)")
+        self.emit(indent + 1, f"v = {slot} = {self.bind(found.read)}(ev, kind, a)")
 
     # -- conditions ----------------------------------------------------------------------------
-    def condition(self, indent: int, node: Node, fail: str) -> None:
+    def condition(self, indent: int, node: Node) -> None:
         """Lines that run `fail` unless the node is True (three-valued: unknown fails too)."""
+        fail = self.fail
         if not isinstance(node, Check):  # combinators and JMESPath: the engine's own node, on a Request
             request = self.slot("request")
             self.emit(indent, f"if {request} is UNSET:")
             self.emit(indent + 1, f"{request} = Request(ev)")
-            self.emit(indent, f"if {self.bind('NODE', node)}.eval({request}) is not True:")
+            self.emit(indent, f"if {self.bind(node)}.eval({request}) is not True:")
             self.emit(indent + 1, fail)
             return
         self.load(indent, node.source)
@@ -102,18 +109,21 @@ class _Writer:
         else:
             self.emit(indent, "if v is None:")
             self.emit(indent + 1, fail)
-        test = self.bind("T", node.test)
         if node.mode == "single":
             self.emit(indent, f"if {_AMBIGUOUS}:")
             self.emit(indent + 1, fail)
             key = node.index_key  # ("str", text): a plain string equality, the one test worth inlining
-            held = f"v[0] == {self.bind('E', key[1])}" if key is not None and key[0] == "str" else f"{test}(v[0])"
+            held = (
+                f"v[0] == {self.bind(key[1])}"
+                if key is not None and key[0] == "str"
+                else f"{self.bind(node.test)}(v[0])"
+            )
         elif node.mode == "any":
-            held = f"any({test}(x) for x in v)"
+            held = f"any({self.bind(node.test)}(x) for x in v)"
         elif node.mode == "all":
-            held = f"all({test}(x) for x in v)"
+            held = f"all({self.bind(node.test)}(x) for x in v)"
         else:  # joined
-            held = f'{test}(",".join(str(x) for x in v))'
+            held = f'{self.bind(node.test)}(",".join(str(x) for x in v))'
         self.emit(indent, f"if ({held}) is not True:")
         self.emit(indent + 1, fail)
 
@@ -121,7 +131,7 @@ class _Writer:
     def value(self, indent: int, output: Output, target: str) -> None:
         """`target` = the output's value, or FALLBACK (the engine refuses) when missing or ambiguous."""
         if output.source is None:
-            self.emit(indent, f"{target} = {self.bind('L', output.literal)}")
+            self.emit(indent, f"{target} = {self.bind(output.literal)}")
             return
         self.load(indent, output.source)
         self.emit(indent, f"if v is None or {_AMBIGUOUS}:")
@@ -137,7 +147,7 @@ class _Writer:
             if not isinstance(literal, _SCALARS) or isinstance(literal, bool) or literal == "":
                 self.emit(indent, "return FALLBACK")  # the engine refuses: the principal is unusable
                 return
-            self.emit(indent, f"p = {self.bind('P', str(literal))}")
+            self.emit(indent, f"p = {self.bind(str(literal))}")
         else:  # a non-empty scalar: str() of it passes check_principal
             self.value(indent, principal, "p")
             self.emit(indent, 'if not isinstance(p, SCALARS) or isinstance(p, bool) or p == "":')
@@ -145,17 +155,17 @@ class _Writer:
             self.emit(indent, "p = str(p)")
         context_checked = False
         if rule.literal_context is not None:
-            pairs = ", ".join(f"{self.bind('K', k)}: {self.bind('L', v)}" for k, v in rule.literal_context.items())
+            pairs = ", ".join(f"{self.bind(k)}: {self.bind(v)}" for k, v in rule.literal_context.items())
             self.emit(indent, f"c = {{{pairs}}}")
             try:
-                check_context(rule.literal_context, "rest")  # the strictest kind: then any kind accepts it
+                check_context(rule.literal_context, "rest")  # the strictest kind: then every kind accepts it
                 context_checked = True
             except InvalidResponse:
                 pass
         else:
             self.emit(indent, "c = {}")
             for key, output in rule.context:
-                self.value(indent, output, f"c[{self.bind('K', key)}]")
+                self.value(indent, output, f"c[{self.bind(key)}]")
         if rule.usage_identifier_key is None:
             self.emit(indent, "u = None")
         else:
@@ -166,18 +176,18 @@ class _Writer:
         if rule.resource == "method":
             self.emit(indent, "r = (text,)")
         else:
-            self.emit(indent, f"r = RESOURCES({self.bind('RULE', rule)}, {self.bind('S', rule.resource)}, a, text)")
+            self.emit(indent, f"r = RESOURCES({self.bind(rule)}, {self.bind(rule.resource)}, a, text)")
         self.emit(indent, "CHECK_RESOURCES(r)")
         if not context_checked:
             self.emit(indent, "CHECK_CONTEXT(c, kind)")
-        self.emit(indent, f"return IAM(p, {self.bind('X', rule.effect)}, r, c, u)")
+        self.emit(indent, f"return IAM(p, {self.bind(rule.effect)}, r, c, u)")
 
-    def rule(self, indent: int, rule: CompiledRule, fail: str) -> None:
+    def rule(self, indent: int, rule: CompiledRule) -> None:
         if rule.routes is not None:
-            self.emit(indent, f"if not {self.bind('RULE', rule)}.in_scope(a):")
-            self.emit(indent + 1, fail)
+            self.emit(indent, f"if not {self.bind(rule)}.in_scope(a):")
+            self.emit(indent + 1, self.fail)
         for node in rule.conditions:
-            self.condition(indent, node, fail)
+            self.condition(indent, node)
         self.outcome(indent, rule)
 
     def no_match(self, indent: int, policy: CompiledPolicy) -> None:
@@ -187,7 +197,7 @@ class _Writer:
             self.emit(indent, "return None")
             return
         scope = "method" if policy.resource == "routes" else policy.resource
-        self.emit(indent, f"r = RESOURCES(None, {self.bind('S', scope)}, a, text)")
+        self.emit(indent, f"r = RESOURCES(None, {self.bind(scope)}, a, text)")
         self.emit(indent, "CHECK_RESOURCES(r)")
         self.emit(indent, "return IAM('anonymous', 'deny', r, {}, None)")
 
@@ -195,58 +205,68 @@ class _Writer:
 _SIGNATURE = "(ev, kind, text, a, simple)"
 
 
-def generate(policy: CompiledPolicy) -> tuple[str, dict[str, Any]]:
-    """The source of `decide(ev, kind, text, a, simple)` for this policy, and its namespace.
-
-    Without an index: one function, every rule a block left with `break`, lookups in locals.
-    With an index: one function per rule (lookups shared through a list), tried in the order the
-    index gives for the request's key.
-    """
-    index = policy.index
-    if index.key is None:
-        w = _Writer(slots_in_list=False)
-        w.emit(0, f"def decide{_SIGNATURE}:")
-        start = len(w.lines)
-        for rule in policy.rules:
-            w.emit(1, "while True:  # one rule: `break` when it does not apply")
-            w.rule(2, rule, "break")
-        w.no_match(1, policy)
-        names = [f"s{i}" for i in range(len(w.slots))]
-        if names:
-            w.lines.insert(start, "    " + " = ".join(names) + " = UNSET")
-        return "\n".join(w.lines) + "\n", w.namespace
-    w = _Writer(slots_in_list=True)
+def generate(policy: CompiledPolicy) -> tuple[str, dict[str, Any], dict[int, tuple[str, list[Any]]]]:
+    """The source defining `decide(ev, kind, text, a, simple)`, its namespace, and for rule functions,
+    position → (the factory that makes it, the values to make it with)."""
+    slots: dict[str, int] = {}
+    if policy.index.key is None and len(policy.rules) <= INLINE_MAX_RULES:
+        body = _Body("", slots, slot_in_list=False, fail="break")
+        for position, rule in enumerate(policy.rules):
+            body.prefix = f"r{position}_"
+            body.emit(1, "while True:  # one rule: `break` when it does not apply")
+            body.rule(2, rule)
+        body.prefix = "n_"
+        body.no_match(1, policy)
+        names = [f"s{i}" for i in range(len(slots))]
+        head = [f"def decide{_SIGNATURE}:", *(["    " + " = ".join(names) + " = UNSET"] if names else [])]
+        return "\n".join([*head, *body.lines]) + "\n", {**_GLOBALS, **dict(body.bound)}, {}
+    shapes: dict[str, str] = {}  # rule body → its factory's name
+    makers: dict[int, tuple[str, list[Any]]] = {}
+    lines: list[str] = []
     for rule in policy.rules:
-        w.emit(0, f"def rule_{rule.position}{_SIGNATURE[:-1]}, m):")
-        w.rule(1, rule, "return NO_MATCH")
-        w.emit(0, "")
-    w.emit(0, f"def decide{_SIGNATURE}:")
-    start = len(w.lines)
-    if index.describes == "route":
-        w.emit(1, "key = a.route")
+        body = _Body("", slots, slot_in_list=True, fail="return NO_MATCH")
+        body.rule(2, rule)
+        text = "\n".join(body.lines)
+        factory = shapes.get(text)
+        if factory is None:
+            factory = shapes[text] = f"shape_{len(shapes)}"
+            parameters = ", ".join(name for name, _ in body.bound)
+            lines += [
+                f"def {factory}({parameters}):",
+                f"    def rule{_SIGNATURE[:-1]}, m):",
+                text,
+                "    return rule",
+                "",
+            ]
+        makers[rule.position] = (factory, [value for _, value in body.bound])
+    top = _Body("n_", slots, slot_in_list=True, fail="")
+    if policy.index.key is None:
+        top.emit(1, "key = None")
+    elif policy.index.describes == "route":
+        top.emit(1, "key = a.route")
     else:
-        w.load(1, index.describes)
-        w.emit(1, f"key = None if v is None or {_AMBIGUOUS} else {w.bind('KEY', index.value_key)}(v[0])")
-    w.emit(1, "for rule in TABLE.get(key, REST):")
-    w.emit(2, "out = rule(ev, kind, text, a, simple, m)")
-    w.emit(2, "if out is not NO_MATCH:")
-    w.emit(3, "return out")
-    w.no_match(1, policy)
-    w.lines.insert(start, f"    m = [UNSET] * {len(w.slots)}")
-    return "\n".join(w.lines) + "\n", w.namespace
+        top.load(1, policy.index.describes)
+        top.emit(1, f"key = None if v is None or {_AMBIGUOUS} else {top.bind(policy.index.value_key)}(v[0])")
+    top.emit(1, "for rule in TABLE.get(key, REST):")
+    top.emit(2, "out = rule(ev, kind, text, a, simple, m)")
+    top.emit(2, "if out is not NO_MATCH:")
+    top.emit(3, "return out")
+    top.no_match(1, policy)
+    lines += [f"def decide{_SIGNATURE}:", f"    m = [UNSET] * {len(slots)}", *top.lines]
+    return "\n".join(lines) + "\n", {**_GLOBALS, **dict(top.bound)}, makers
 
 
 def build(policy: CompiledPolicy) -> FastDecide:
     """Generate, compile and bind the policy's `decide` function."""
-    source, namespace = generate(policy)
+    source, namespace, makers = generate(policy)
     exec(compile(source, f"<policy {policy.name}>", "exec"), namespace)  # only generated names: see module doc
-    index = policy.index
-    if index.key is not None:
+    if makers:
+        made = {position: namespace[factory](*values) for position, (factory, values) in makers.items()}
 
         def functions(rules: tuple[CompiledRule, ...]) -> tuple[Callable[..., Any], ...]:
-            return tuple(namespace[f"rule_{r.position}"] for r in rules)
+            return tuple(made[r.position] for r in rules)
 
-        namespace["TABLE"] = {key: functions(rules) for key, rules in index.table.items()}
-        namespace["REST"] = functions(index.rest)
+        namespace["TABLE"] = {key: functions(rules) for key, rules in policy.index.table.items()}
+        namespace["REST"] = functions(policy.index.rest)
     decide: FastDecide = namespace["decide"]
     return decide
