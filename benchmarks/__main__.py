@@ -85,6 +85,10 @@ def main(argv: list[str] | None = None) -> int:
         )
         if not verdict:
             failures.append("warm: example policy ratio")
+        stages = warm.breakdown(rounds)
+        results["warm_breakdown"] = stages
+        print("Where the example's time goes (each stage the library's own code, cumulative; CPU µs):\n")
+        table(["stage", "µs", "× hand-written"], [[s["stage"], s["us"], s["ratio_vs_hand_written"]] for s in stages])
 
     if "logs" in sections:
         logs = warm.decision_logs(rounds)

@@ -166,3 +166,51 @@ def metrics_cost(rounds: int) -> dict[str, Any]:
     use_policy(path)
     on, off = samples["metrics on"].median, samples["metrics off"].median
     return {"metrics_on_us": on, "metrics_off_us": off, "metrics_cost_us": on - off}
+
+
+def breakdown(rounds: int) -> list[dict[str, Any]]:
+    """Where the example's time goes: the guarantees the floor leaves out, added one at a time, each
+    stage the library's own code (kind and ARN, the folded two-map header lookup, the constant-time
+    digest comparison, the other three lookups), then the whole handler; interleaved like the rest."""
+    from authorizer.policy.sources import lookup
+    from authorizer.request import classify
+
+    events = realistic_events("example")
+    decide = use_policy(POLICIES / "example.yaml")
+    policy = handler._runtime.store.current() if handler._runtime and handler._runtime.store else None
+    assert policy is not None
+    header, *others = (lookup(s).read for s in ("header.HeaderAuth1", "query.QueryString1", "stage.StageVar1"))
+    others.append(lookup("context.accountId").read)
+    credential = next(c for c in policy.rules[0].conditions if getattr(c, "source", "") == "header.HeaderAuth1")
+
+    def kind_and_arn(event: Any, context: Any) -> Any:
+        return classify(event)
+
+    def plus_header(event: Any, context: Any) -> Any:
+        kind, _, arn = classify(event)
+        return header(event, kind, arn)
+
+    def plus_digest(event: Any, context: Any) -> Any:
+        kind, _, arn = classify(event)
+        values = header(event, kind, arn)
+        return values and credential.test(values[0])  # type: ignore[union-attr]
+
+    def plus_lookups(event: Any, context: Any) -> Any:
+        kind, _, arn = classify(event)
+        values = header(event, kind, arn)
+        return values and credential.test(values[0]), [read(event, kind, arn) for read in others]  # type: ignore[union-attr]
+
+    stages: dict[str, Handler] = {
+        "hand-written (the floor)": HAND_WRITTEN["example"],
+        "event kind + ARN": kind_and_arn,
+        "+ header, any case, both maps": plus_header,
+        "+ constant-time digest compare": plus_digest,
+        "+ the other three lookups": plus_lookups,
+        "authorizer (lambda_handler)": decide,
+    }
+    samples = interleaved(stages, events, rounds=rounds)
+    floor = samples["hand-written (the floor)"].median
+    return [
+        {"stage": name, "us": sample.median, "ratio_vs_hand_written": sample.median / floor}
+        for name, sample in samples.items()
+    ]
