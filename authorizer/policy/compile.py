@@ -465,4 +465,8 @@ def compile_policy(
     if secrets is None:
         secrets = secret_lookup(data.get("secrets", {}))
     policy = _Compiler(data, secrets).policy(name, digest)
-    return dataclasses.replace(policy, fast=build(policy))
+    try:
+        fast = build(policy)
+    except Exception:  # a generator bug must not lose a good policy: the engine decides it alone (logged on load)
+        return policy
+    return dataclasses.replace(policy, fast=fast)

@@ -30,6 +30,8 @@ class PolicyStore:
 
     def _accept(self, policy: CompiledPolicy) -> None:
         self._policy, self.last_error = policy, None
+        if policy.fast is None:
+            log.warning("policy %s: no generated decision function; the engine decides every request", self.location)
 
     def _reject(self, error: str) -> None:
         self.last_error = error
