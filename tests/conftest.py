@@ -65,3 +65,22 @@ def log_output(monkeypatch):
     buffer = io.StringIO()
     monkeypatch.setattr(handler.logger.registered_handler, "stream", buffer)
     return buffer
+
+
+@pytest.fixture
+def use_policy(tmp_path, monkeypatch):
+    """Write a policy and point the handler at it; the next request (or `handler.boot()`) boots fresh."""
+    from authorizer import handler
+
+    def write(text: str, **env: str):
+        path = tmp_path / "policy.yaml"
+        path.write_text(text)
+        monkeypatch.setenv("AUTHORIZER_POLICY", str(path))
+        monkeypatch.setenv("AUTHORIZER_METRICS", "false")
+        for key, value in env.items():
+            monkeypatch.setenv(key, value)
+        handler.reset()
+        return path
+
+    yield write
+    handler.reset()

@@ -443,21 +443,14 @@ FROM_HEADER = "version: 1\nrules:\n  - {name: r, effect: allow, principal: {from
 
 
 @pytest.fixture
-def booted(tmp_path: Any, monkeypatch: pytest.MonkeyPatch) -> Iterator[Callable[..., Runtime]]:
-    """Write a policy, point the handler at it, boot fresh (as tests/test_handler.py does)."""
+def booted(use_policy: Callable[..., Any]) -> Callable[..., Runtime]:
+    """Write a policy, point the handler at it (tests/conftest.py), boot fresh."""
 
     def boot(text: str, **env: str) -> Runtime:
-        path = tmp_path / "policy.yaml"
-        path.write_text(text)
-        monkeypatch.setenv("AUTHORIZER_POLICY", str(path))
-        monkeypatch.setenv("AUTHORIZER_METRICS", "false")
-        for key, value in env.items():
-            monkeypatch.setenv(key, value)
-        handler.reset()
+        use_policy(text, **env)
         return handler.boot()
 
-    yield boot
-    handler.reset()
+    return boot
 
 
 @pytest.fixture

@@ -11,24 +11,6 @@ from tests.conftest import POLICIES, load_fixture
 UNAUTHORIZED = "Unauthorized"
 
 
-@pytest.fixture
-def use_policy(tmp_path, monkeypatch):
-    """Write a policy, point the handler at it, boot fresh."""
-
-    def write(text: str, **env: str):
-        path = tmp_path / "policy.yaml"
-        path.write_text(text)
-        monkeypatch.setenv("AUTHORIZER_POLICY", str(path))
-        monkeypatch.setenv("AUTHORIZER_METRICS", "false")
-        for key, value in env.items():
-            monkeypatch.setenv(key, value)
-        handler.reset()
-        return path
-
-    yield write
-    handler.reset()
-
-
 def refused(event) -> bool:
     with pytest.raises(Exception) as info:
         handler.lambda_handler(event, None)
