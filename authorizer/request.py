@@ -52,17 +52,12 @@ def _keys(raw: object, name: str, fold_case: bool) -> tuple[str, ...]:
         return ()
     if not fold_case:
         return (name,) if name in raw else ()
-    return _folded_keys(tuple(raw), name)
-
-
-def _folded_keys(names: tuple[Any, ...], name: str) -> tuple[str, ...]:
-    """Those of `names` that lower-case to `name`."""
-    if len(names) == 1:  # one name needs no plan
-        key = names[0]
+    if len(raw) == 1:  # one name needs no plan
+        key = next(iter(raw))
         return (key,) if isinstance(key, str) and key.lower() == name else ()
-    if len(names) <= _PLANNED_MAP_SIZE:
-        return _folding_plan(names).get(name, ())
-    return tuple(k for k in names if isinstance(k, str) and k.lower() == name)  # a huge map must not pin a plan
+    if len(raw) <= _PLANNED_MAP_SIZE:
+        return _folding_plan(tuple(raw)).get(name, ())
+    return tuple(k for k in raw if isinstance(k, str) and k.lower() == name)  # a huge map must not pin a plan
 
 
 def _multi_values(single: object, multi: object, name: str, fold_case: bool) -> Values:
