@@ -66,7 +66,11 @@ def _multi_values(single: object, multi: object, name: str, fold_case: bool) -> 
     API Gateway's single value is one of the multiValue ones; if an event says otherwise, both are
     kept, so the name reads as conflicting (refused by default) rather than trusting either map.
     """
-    multi_keys, single_keys = _keys(multi, name, fold_case), _keys(single, name, fold_case)
+    return _values_at(single, multi, _keys(multi, name, fold_case), _keys(single, name, fold_case))
+
+
+def _values_at(single: object, multi: object, multi_keys: tuple[str, ...], single_keys: tuple[str, ...]) -> Values:
+    """`_multi_values`, the keys holding the name already found."""
     if len(multi_keys) == 1 and len(single_keys) <= 1:  # the usual event: one spelling, the same value in both maps
         listed = multi[multi_keys[0]]  # type: ignore[index]
         if (
@@ -109,13 +113,8 @@ def header_values(event: dict[str, Any], kind: str, name: str) -> Values | None:
     if type(single) is dict and type(multi) is dict and 1 < len(single) <= _PLANNED_MAP_SIZE:
         names = tuple(single)
         if tuple(multi) == names:  # API Gateway's event: both maps hold the same names in the same order
-            keys = _folding_plan(names).get(name)
-            if keys is None:
-                return None
-            if len(keys) == 1:  # one spelling, one value, the same in both maps
-                listed, value = multi[keys[0]], single[keys[0]]
-                if type(listed) is list and len(listed) == 1 and type(value) is str and listed[0] == value:
-                    return (value,)
+            keys = _folding_plan(names).get(name, ())
+            return _values_at(single, multi, keys, keys) or None
     return _multi_values(single, multi, name, True) or None
 
 
@@ -125,12 +124,8 @@ def query_values(event: dict[str, Any], kind: str, name: str) -> Values | None:
     if kind == "http-v2":
         return _joined_values(single, name, False) or None
     multi = event.get("multiValueQueryStringParameters")
-    if type(single) is dict and type(multi) is dict:
-        listed, value = multi.get(name), single.get(name)
-        if listed is None and value is None:
-            return None
-        if type(listed) is list and len(listed) == 1 and type(value) is str and listed[0] == value:
-            return (value,)  # one value, the same in both maps
+    if type(single) is dict and type(multi) is dict:  # a name is its own key in both maps
+        return _values_at(single, multi, (name,) if name in multi else (), (name,) if name in single else ()) or None
     return _multi_values(single, multi, name, False) or None
 
 
@@ -209,6 +204,7 @@ def classify(event: object) -> tuple[str, str, ExecuteApiArn]:
     if not isinstance(event, dict):
         raise BadEvent("event is not a JSON object")
     kind_type = event.get("type")
+    arn: Any  # the ARN as sent: a string once parse_arn has accepted it
     if kind_type == "REQUEST":
         version = event.get("version")
         if version is None:
@@ -226,12 +222,11 @@ def classify(event: object) -> tuple[str, str, ExecuteApiArn]:
         kind, arn = "token", event.get("methodArn")
     else:
         raise BadEvent("not an authorizer event (type is neither TOKEN nor REQUEST)")
-    try:
-        if isinstance(arn, str):
-            return kind, arn, _cached_arn(arn) if len(arn) <= _CACHED_ARN_LENGTH else parse_arn(arn)
-        return kind, str(arn), parse_arn(arn)
+    try:  # parse_arn refuses anything but a string
+        parsed = _cached_arn(arn) if isinstance(arn, str) and len(arn) <= _CACHED_ARN_LENGTH else parse_arn(arn)
     except ArnError as exc:
         raise BadEvent(str(exc)) from None
+    return kind, arn, parsed
 
 
 class Request:

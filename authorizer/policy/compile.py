@@ -118,8 +118,8 @@ def _secret_key(value: Any) -> tuple[str, Any] | None:
 
 
 def _constant_time_equals(expected: str) -> Callable[[Any], bool]:
-    want, sha256, equal = _digest(expected), hashlib.sha256, hmac.compare_digest  # `_digest`, inlined: hot path
-    return lambda v: isinstance(v, str) and equal(sha256(v.encode("utf-8", "surrogatepass")).digest(), want)
+    want = _digest(expected)
+    return lambda v: isinstance(v, str) and hmac.compare_digest(_digest(v), want)
 
 
 class _Compiler:
