@@ -1,12 +1,11 @@
-"""The Lambda entrypoint: `authorizer.handler.lambda_handler`.
+"""The Lambda entrypoint: `authorizer.handler.lambda_handler`, and nothing else.
 
-event → Request → engine → Decision → response; when no decision record is wanted (decision logs
-below INFO, metrics off), the policy's generated function (policy/codegen.py) answers instead,
-handing back to the engine whenever it cannot answer exactly as the engine would. Whatever goes
-wrong (a bad event, no good policy, an unexpected exception) ends as a logged refusal:
-`Exception("Unauthorized")` (API Gateway's 401), or `{"isAuthorized": false}` for HTTP API simple
-responses. Never an Allow, never another exception.
-One structured log line per decision, without secret values.
+A cold start reads the settings and opens the policy store (boot). Each request is answered by the
+policy's generated function when no decision record is wanted (decision logs below INFO, metrics
+off), and otherwise (or when the generated function cannot answer exactly) by `decide.evaluate`,
+the engine, with one structured log line without secret values and the metric. Whatever goes
+wrong ends as a logged refusal: `Exception("Unauthorized")` (API Gateway's 401), or
+`{"isAuthorized": false}` for HTTP API simple responses. Never an Allow, never another exception.
 """
 
 from __future__ import annotations
@@ -19,13 +18,14 @@ from typing import Any
 
 from aws_lambda_powertools import Logger
 
-from authorizer.decision import Decision, refusal
-from authorizer.engine import decide, explain
-from authorizer.policy.codegen import FALLBACK
-from authorizer.policy.store import PolicyStore, open_store
-from authorizer.request import BadEvent, Request, classify
-from authorizer.response import InvalidResponse, ResponseMode, render, uses_simple
+from authorizer.decide.decision import Decision, refusal
+from authorizer.decide.evaluate import evaluate, respond
+from authorizer.decide.generated import FALLBACK
+from authorizer.event.request import Request
+from authorizer.policy.ir import CompiledPolicy
 from authorizer.settings import Settings, SettingsError
+from authorizer.stores import open_store
+from authorizer.stores.base import PolicyStore
 
 logger = Logger(service="authorizer")
 _stdlib_logger: logging.Logger = logger._logger  # level checks without building the record
@@ -40,11 +40,6 @@ class Runtime:
     store: PolicyStore | None
     metrics: Any = None
     error: str | None = None
-
-    def response_mode(self, policy_mode: ResponseMode) -> ResponseMode:
-        if self.settings is not None and self.settings.response is not None:
-            return self.settings.response
-        return policy_mode
 
 
 _runtime: Runtime | None = None
@@ -81,41 +76,11 @@ if "AWS_LAMBDA_FUNCTION_NAME" in os.environ:  # on Lambda, load during the init 
     boot()
 
 
-def evaluate(
-    event: Any, runtime: Runtime, *, explained: bool = False
-) -> tuple[Decision, Request | None, dict[str, Any] | None]:
-    """The decision and the response for one event (with a trace if `explained`); never raises."""
-    request: Request | None = None
-    simple = False  # known only once the event and the policy are: until then a refusal is a 401
-    try:
-        request = Request(event)
-        policy = runtime.store.current() if runtime.store is not None else None
-        if policy is None:
-            decision = refusal(runtime.error or "no policy loaded")
-        else:
-            mode = runtime.response_mode(policy.response)
-            simple = uses_simple(mode, request.kind)
-            decision = explain(policy, request) if explained else decide(policy, request)
-            try:
-                return decision, request, render(decision, request, mode)
-            except InvalidResponse as exc:
-                decision = refusal(f"response rejected: {exc}")
-    except BadEvent as exc:
-        decision = refusal(f"bad event: {exc}")
-    except Exception as exc:  # fail closed on anything unexpected, without echoing values
-        decision = refusal(f"internal error: {type(exc).__name__}")
-    return decision, request, {"isAuthorized": False} if simple else None
-
-
-_ANOMALIES = ("bad event", "internal error", "response rejected", "settings invalid", "no policy")
-
-
-def _log(decision: Decision, request: Request | None, runtime: Runtime, started: int) -> None:
+def _log(decision: Decision, request: Request | None, policy: CompiledPolicy | None, started: int) -> None:
     """One line per decision; anomalies (bad events, internal errors) at WARNING."""
-    level = logging.WARNING if decision.reason.startswith(_ANOMALIES) else logging.INFO
+    level = logging.WARNING if decision.anomaly is not None else logging.INFO
     if not _stdlib_logger.isEnabledFor(level):
         return
-    policy = runtime.store.current() if runtime.store is not None else None
     (logger.warning if level == logging.WARNING else logger.info)(
         "decision",
         extra={
@@ -123,7 +88,7 @@ def _log(decision: Decision, request: Request | None, runtime: Runtime, started:
             "rule": decision.rule,
             "principal": "<redacted>" if decision.principal_sensitive else decision.principal,
             "route": request.arn.route if request is not None else None,
-            "kind": request.kind if request is not None else None,
+            "kind": request.kind.name if request is not None else None,
             "policy": policy.digest if policy is not None else None,
             "reason": decision.reason,
             "duration_us": (time.perf_counter_ns() - started) // 1000,
@@ -131,32 +96,22 @@ def _log(decision: Decision, request: Request | None, runtime: Runtime, started:
     )
 
 
-def answer_fast(event: Any, runtime: Runtime) -> Any:
-    """The policy's generated decision function's answer (a response, or None for a 401), or FALLBACK
-    when it cannot answer exactly as the engine would; never raises."""
-    try:
-        policy = runtime.store.current() if runtime.store is not None else None
-        if policy is None or policy.fast is None:
-            return FALLBACK
-        kind, text, arn = classify(event)
-        simple = kind == "http-v2" and runtime.response_mode(policy.response) == "simple"
-        return policy.fast(event, kind, text, arn, simple)
-    except Exception:  # a bad event, an odd value: the engine decides, refuses and says why
-        return FALLBACK
-
-
 def lambda_handler(event: Any, context: Any) -> dict[str, Any]:
     runtime = _runtime or boot()
-    if runtime.metrics is None and not _stdlib_logger.isEnabledFor(logging.INFO):  # no decision record wanted
-        response = answer_fast(event, runtime)
+    policy = runtime.store.current() if runtime.store is not None else None
+    mode = runtime.settings.response if runtime.settings is not None else None
+    if policy is not None and runtime.metrics is None and not _stdlib_logger.isEnabledFor(logging.INFO):
+        response = respond(event, policy, mode)  # no decision record wanted: the generated function
         if response is not FALLBACK:
             if response is None:
                 raise Exception(UNAUTHORIZED)
             return response  # type: ignore[no-any-return]
     started = time.perf_counter_ns()
-    decision, request, response = evaluate(event, runtime)
+    decision, request, response = evaluate(event, policy, mode)
+    if runtime.error is not None and decision.anomaly == "no policy":
+        decision = refusal(runtime.error, anomaly="settings invalid")
     try:
-        _log(decision, request, runtime, started)
+        _log(decision, request, policy, started)
         if runtime.metrics is not None:
             runtime.metrics.add_metric(name=decision.effect.capitalize(), unit="Count", value=1)
             runtime.metrics.flush_metrics()

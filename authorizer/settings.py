@@ -2,7 +2,7 @@
 
 | variable | default | meaning |
 |---|---|---|
-| AUTHORIZER_POLICY | policy.yaml | where the policy is: a file path (more sources in `authorizer.policy.store`) |
+| AUTHORIZER_POLICY | policy.yaml | where the policy is: a file path, or S3, SSM, AppConfig (`authorizer.stores`) |
 | AUTHORIZER_RESPONSE | (the policy's) | `iam` or `simple`: HTTP API 2.0 response format, overriding the policy |
 | AUTHORIZER_METRICS | true | emit Allow/Deny/Unauthorized counts (CloudWatch EMF via Powertools Metrics) |
 | AUTHORIZER_METRICS_NAMESPACE | Authorizer | CloudWatch namespace of those metrics |
@@ -23,6 +23,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, fields
 from typing import Literal, cast
 
+from authorizer.stores import REFRESH_SECONDS
+
 PREFIX = "AUTHORIZER_"
 
 
@@ -36,7 +38,7 @@ class Settings:
     response: Literal["iam", "simple"] | None = None
     metrics: bool = True
     metrics_namespace: str = "Authorizer"
-    refresh_seconds: int = 60
+    refresh_seconds: int = REFRESH_SECONDS
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:

@@ -172,8 +172,8 @@ def breakdown(rounds: int) -> list[dict[str, Any]]:
     """Where the example's time goes: the guarantees the floor leaves out, added one at a time, each
     stage the library's own code (kind and ARN, the folded two-map header lookup, the constant-time
     digest comparison, the other three lookups), then the whole handler; interleaved like the rest."""
+    from authorizer.event.readers import classify
     from authorizer.policy.sources import lookup
-    from authorizer.request import classify
 
     events = realistic_events("example")
     decide = use_policy(POLICIES / "example.yaml")

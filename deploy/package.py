@@ -34,7 +34,7 @@ sys.path.insert(0, str(REPO))  # run as a script from anywhere: the package bein
 
 from authorizer import __version__  # noqa: E402
 from authorizer.policy.errors import PolicyError  # noqa: E402
-from authorizer.policy.load import compile_text, digest_of, write_cache  # noqa: E402
+from authorizer.policy.load import digest_of, load, write_cache  # noqa: E402
 
 STAGES = REPO / "deploy" / "stages"
 TEMPLATE = REPO / "deploy" / "template.yaml"
@@ -112,11 +112,11 @@ def validate(source: Path) -> None:
 def bundle_policy(source: Path, target: Path) -> str:
     """Write the policy with its validated-data cache (PolicyError if it does not load after all)."""
     raw = source.read_bytes()
-    compiled, validated = compile_text(str(source), raw)
+    loaded = load(str(source), raw)
     bundled = target / BUNDLED_POLICY
     bundled.write_bytes(raw)
-    write_cache(bundled, digest_of(raw), validated)
-    allow_scopes = {rule.resource for rule in compiled.rules if rule.effect == "allow"}
+    write_cache(bundled, digest_of(raw), loaded.data)
+    allow_scopes = {rule.resource for rule in loaded.policy.rules if rule.effect == "allow"}
     if "method" in allow_scopes:
         return "an Allow covers only the incoming method: keep AuthorizerCacheTtl=0 (docs/deploying.md)"
     return f"every Allow covers {', '.join(sorted(allow_scopes)) or 'nothing'}: caching (AuthorizerCacheTtl) is safe"

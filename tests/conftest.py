@@ -43,14 +43,14 @@ def fixture_event():
 
 def compile_yaml(text: str, name: str = "policy.yaml", secrets=None):
     """Compile a policy from YAML text, as the loader does (raises PolicyError)."""
-    from authorizer.policy.load import compile_text
+    from authorizer.policy.load import load
 
-    return compile_text(name, text.encode(), secrets=secrets)[0]
+    return load(name, text.encode(), secrets=secrets).policy
 
 
 def decide_event(policy_text: str, event: dict[str, Any], **kwargs: Any):
-    from authorizer.engine import decide
-    from authorizer.request import Request
+    from authorizer.decide.engine import decide
+    from authorizer.event.request import Request
 
     return decide(compile_yaml(policy_text, **kwargs), Request(event))
 

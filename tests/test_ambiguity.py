@@ -15,10 +15,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from authorizer.engine import decide
-from authorizer.events import RequestSpec
-from authorizer.policy.load import compile_text
-from authorizer.request import Request
+from authorizer.decide.engine import decide
+from authorizer.event.builder import RequestSpec
+from authorizer.event.request import Request
+from authorizer.policy.load import load
 from tests.reference import Interpreter
 from tests.test_reference_strategies import OPERATORS, SECRETS, compile_data
 
@@ -26,7 +26,7 @@ MULTI_KINDS = ["rest", "websocket", "http-v1", "http-v2"]  # TOKEN events carry 
 
 
 def effect(policy_text: str, spec: RequestSpec, kind: str) -> str:
-    policy = compile_text("ambiguity.yaml", policy_text.encode())[0]
+    policy = load("ambiguity.yaml", policy_text.encode()).policy
     return decide(policy, Request(spec.to_event(kind))).effect
 
 
@@ -86,7 +86,7 @@ def test_maps_that_disagree_read_as_conflicting(kind: str) -> None:
     """A single-value map naming another value than its multiValue twin trusts neither."""
     item = RequestSpec(headers={"x-role": "user"}).to_event(kind)
     item["headers"]["x-role"] = "admin"
-    policy = compile_text("p.yaml", when("{header.x-role: admin}").encode())[0]
+    policy = load("p.yaml", when("{header.x-role: admin}").encode()).policy
     assert decide(policy, Request(item)).effect == "unauthorized"
 
 
@@ -94,7 +94,7 @@ def test_http_v2_comma_joined_values_are_several_values() -> None:
     """Payload 2.0 has no multiValue maps: `a,b` could be two headers or one value with a comma."""
     joined = RequestSpec(headers={"x-role": ["admin", "user"]}).to_event("http-v2")
     assert joined["headers"]["x-role"] == "admin,user"
-    policy = compile_text("p.yaml", when("{header.x-role: admin}").encode())[0]
+    policy = load("p.yaml", when("{header.x-role: admin}").encode()).policy
     assert decide(policy, Request(joined)).effect == "unauthorized"
     one_value_with_comma = RequestSpec(query={"q": "a,b"})
     assert effect(when("{query.q: 'a,b'}"), one_value_with_comma, "http-v2") == "unauthorized"
@@ -152,8 +152,8 @@ def test_outputs_taken_from_a_conflicting_header_refuse(kind: str) -> None:
 @pytest.mark.parametrize("kind", MULTI_KINDS)
 def test_the_rule_index_does_not_pick_one_of_conflicting_values(kind: str) -> None:
     rules = "".join(f"  - {{name: r{i}, effect: allow, when: {{header.x-tenant: t{i}}}}}\n" for i in range(12))
-    policy = compile_text("indexed.yaml", f"version: 1\nrules:\n{rules}".encode())[0]
-    assert policy.index.describes == "header.x-tenant", "the index must be in use for this test to mean anything"
+    policy = load("indexed.yaml", f"version: 1\nrules:\n{rules}".encode()).policy
+    assert policy.index.keyed_on == "header.x-tenant", "the index must be in use for this test to mean anything"
     for values in (["t1", "t2"], ["t3", "evil"], ["evil", "t3"]):
         item = RequestSpec(headers={"x-tenant": values}).to_event(kind)
         assert decide(policy, Request(item)).effect == "unauthorized", values

@@ -1,6 +1,6 @@
 import pytest
 
-from authorizer.arn import ArnError, parse_arn
+from authorizer.event.arn import ArnError, parse_arn
 
 
 def test_rest_arn_parts():

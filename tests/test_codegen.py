@@ -25,27 +25,27 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from authorizer import handler
-from authorizer.decision import Decision
-from authorizer.events import EVENT_KINDS, RequestSpec
-from authorizer.handler import Runtime, answer_fast, evaluate
-from authorizer.policy.codegen import FALLBACK, build, generate
-from authorizer.policy.compile import compile_policy
-from authorizer.policy.compiled import Check, CompiledPolicy
-from authorizer.policy.load import compile_text
-from authorizer.policy.store import StaticPolicyStore
-from authorizer.request import BadEvent, classify
+from authorizer.decide import generated as generated_module
+from authorizer.decide.decision import Decision
+from authorizer.decide.evaluate import evaluate, respond
+from authorizer.decide.generated import FALLBACK, build, generate
+from authorizer.decide.response import ResponseMode
+from authorizer.event.builder import RequestSpec
+from authorizer.event.kinds import NAMES as EVENT_KINDS
+from authorizer.event.readers import BadEvent, classify
+from authorizer.handler import Runtime
+from authorizer.policy.compiler import compile_policy
+from authorizer.policy.ir import Check, CompiledPolicy
+from authorizer.policy.load import load
 from authorizer.settings import Settings
+from authorizer.stores.base import StaticPolicyStore
 from benchmarks.events import SECRETS as SHIPPED_SECRETS
 from benchmarks.events import SHIPPED, realistic_events, shipped_events
 from tests.conftest import FIXTURES, POLICIES, all_fixture_paths, compile_yaml, load_fixture
 from tests.test_reference_strategies import compile_data, events, policies
 
 # the policy's own response format, and the AUTHORIZER_RESPONSE overrides (simple applies to http-v2 only)
-MODES = {
-    "policy": Settings(metrics=False),
-    "simple": Settings(metrics=False, response="simple"),
-    "iam": Settings(metrics=False, response="iam"),
-}
+MODES: dict[str, ResponseMode | None] = {"policy": None, "simple": "simple", "iam": "iam"}
 REFUSALS = (None, {"isAuthorized": False})
 
 
@@ -54,12 +54,23 @@ def exact(response: Any) -> str:
     return json.dumps(response, sort_keys=True)
 
 
-def compare(policy: CompiledPolicy, item: Any, mode: Settings) -> tuple[bool, Decision]:
+_GENERATED: dict[int, tuple[CompiledPolicy, CompiledPolicy]] = {}  # id → (policy, with its function): built once
+
+
+def generated(policy: CompiledPolicy) -> CompiledPolicy:
+    """The policy with its generated decision function, as a store attaches it (but raising if generating fails)."""
+    if id(policy) not in _GENERATED:
+        _GENERATED[id(policy)] = (policy, dataclasses.replace(policy, fast=build(policy)))
+    return _GENERATED[id(policy)][1]
+
+
+def compare(policy: CompiledPolicy, item: Any, mode: ResponseMode | None) -> tuple[bool, Decision]:
     """Assert that the fast answer is the engine's response, or FALLBACK where the engine refuses;
     give whether the fast path answered, and the engine's decision."""
-    runtime = Runtime(mode, StaticPolicyStore(policy))
-    fast = answer_fast(item, runtime)
-    decision, _request, engine = evaluate(item, runtime)
+    if policy.fast is None:
+        policy = generated(policy)
+    fast = respond(item, policy, mode)
+    decision, _request, engine = evaluate(item, policy, mode)
     if fast is FALLBACK:
         assert engine in REFUSALS, f"fell back where the engine answers {engine!r} ({decision.reason})"
         return False, decision
@@ -69,12 +80,12 @@ def compare(policy: CompiledPolicy, item: Any, mode: Settings) -> tuple[bool, De
 
 # -- 1. random policies × random events ---------------------------------------------------------------
 def check_fast_agrees(policy_data: dict[str, Any], batch: list[dict[str, Any]]) -> None:
-    compiled, _ = compile_data(policy_data)
+    compiled = generated(compile_data(policy_data)[0])
     assert compiled.fast is not None, "the generator failed on this policy: the property would hold vacuously"
     answered = [compare(compiled, item, mode)[0] for mode in MODES.values() for item in batch]
     share = "every event" if all(answered) else "some events" if any(answered) else "no event"
     hypothesis.event(f"fast path answered {share}")
-    hypothesis.event(f"indexed: {compiled.index.key is not None}")
+    hypothesis.event(f"indexed: {compiled.index.keyed_on is not None}")
 
 
 @settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -101,7 +112,7 @@ def shipped_secrets(monkeypatch: pytest.MonkeyPatch) -> None:
 @pytest.mark.parametrize("name", SHIPPED)
 def test_shipped_policies_are_answered_by_the_fast_path(name: str, mode: str, shipped_secrets: None) -> None:
     path = POLICIES / f"{name}.yaml"
-    policy = compile_text(path.name, path.read_bytes())[0]
+    policy = load(path.name, path.read_bytes()).policy
     items = shipped_events(name) + realistic_events(name)
     effects = set()
     for item in items:
@@ -275,7 +286,7 @@ KEY_CASES = [
 @pytest.mark.parametrize(("source", "digests"), [("header.x-client", False), ("header.x-api-key", True)])
 def test_indexed_on_a_header(source: str, digests: bool) -> None:
     policy, _ = compile_data(keyed_policy(source))
-    assert policy.index.key is not None and policy.index.describes == source
+    assert policy.index.keyed_on is not None and policy.index.keyed_on == source
     kinds = {key[0] for key in policy.index.table}
     assert kinds == {"sha256" if digests else "str", "num"}, "secret-bearing strings are keyed by digest"
     assert "TABLE" in generate(policy)[0]
@@ -316,7 +327,7 @@ ROUTE_CASES = [
 
 def test_indexed_on_exact_routes() -> None:
     policy, _ = compile_data(route_policy())
-    assert policy.index.key is not None and policy.index.describes == "route"
+    assert policy.index.keyed_on is not None and policy.index.keyed_on == "route"
     assert "TABLE" in generate(policy)[0]
     for method, path, want in ROUTE_CASES:
         spec = RequestSpec(method=method, path=path)
@@ -334,7 +345,7 @@ def test_long_policy_without_an_index() -> None:
         for i in range(40)
     ]
     policy, _ = compile_data({"version": 1, "rules": rules})
-    assert policy.index.key is None and "TABLE" in generate(policy)[0]
+    assert policy.index.keyed_on is None and "TABLE" in generate(policy)[0]
     for value, want in [
         ("v-0/", "g0"),
         ("v-39/a", "g39"),
@@ -409,7 +420,7 @@ def no_system(monkeypatch: pytest.MonkeyPatch) -> list[Any]:
 @pytest.mark.parametrize("shape", sorted(hostile_policies()))
 def test_policy_text_never_becomes_code(shape: str, no_system: list[Any]) -> None:
     policy = compile_policy(hostile_policies()[shape], name=HOSTILE[8], secrets={}.get)
-    assert (policy.index.key is not None) is shape.startswith("indexed")
+    assert (policy.index.keyed_on is not None) is shape.startswith("indexed")
     source = generate(policy)[0]
     for text in HOSTILE:
         for form in (text, repr(text), json.dumps(text)):
@@ -466,12 +477,19 @@ def engine_calls(monkeypatch: pytest.MonkeyPatch) -> list[Any]:
     calls: list[Any] = []
     real = handler.evaluate
 
-    def spy(item: Any, runtime: Runtime, **kwargs: Any) -> Any:
+    def spy(item: Any, *args: Any, **kwargs: Any) -> Any:
         calls.append(item)
-        return real(item, runtime, **kwargs)
+        return real(item, *args, **kwargs)
 
     monkeypatch.setattr(handler, "evaluate", spy)
     return calls
+
+
+def answer_fast(item: Any, runtime: Runtime) -> Any:
+    """What the handler's generated path answers for this runtime's policy and settings."""
+    policy = runtime.store.current() if runtime.store is not None else None
+    assert policy is not None and runtime.settings is not None
+    return respond(item, policy, runtime.settings.response)
 
 
 def decision_lines(log_output: Any) -> list[dict[str, Any]]:
@@ -566,8 +584,8 @@ def serving(monkeypatch: pytest.MonkeyPatch, log_level: Callable[[int], None]) -
     """Make lambda_handler use this policy, with no decision record wanted (the fast path's case)."""
     log_level(logging.WARNING)
 
-    def serve(policy: CompiledPolicy, mode: Settings) -> Runtime:
-        runtime = Runtime(mode, StaticPolicyStore(policy))
+    def serve(policy: CompiledPolicy, mode: ResponseMode | None) -> Runtime:
+        runtime = Runtime(Settings(metrics=False, response=mode), StaticPolicyStore(policy))
         monkeypatch.setattr(handler, "_runtime", runtime)
         return runtime
 
@@ -583,7 +601,7 @@ def test_a_raising_condition_falls_back_and_refuses(serving, engine_calls, shape
         assert answer_fast(item, intact) not in (FALLBACK, *REFUSALS), "the untouched policy allows this event"
         runtime = serving(with_raising_test(compile_yaml(RAISING[shape])), mode)
         assert answer_fast(item, runtime) is FALLBACK
-        decision, _request, response = evaluate(item, runtime)
+        decision, _request, response = evaluate(item, runtime.store.current(), mode)  # type: ignore[union-attr]
         assert decision.reason.startswith("internal error"), decision.reason
         if response is None:
             assert unauthorized(item)
@@ -594,11 +612,12 @@ def test_a_raising_condition_falls_back_and_refuses(serving, engine_calls, shape
 
 def test_a_fast_path_failure_leaves_the_engine_answer(serving, engine_calls, monkeypatch) -> None:
     """The response builder raising in the generated code only: the engine's Allow still stands."""
-    policy = compile_yaml(RAISING["inlined"])
-    assert policy.fast is not None and "IAM" in policy.fast.__globals__, "the generated code's response builder"
-    runtime = serving(policy, MODES["policy"])
+    runtime = serving(compile_yaml(RAISING["inlined"]), MODES["policy"])
+    policy = runtime.store.current()  # type: ignore[union-attr]
+    assert policy is not None and policy.fast is not None
+    assert "IAM" in policy.fast.__globals__, "the generated code's response builder"
     item = RequestSpec(headers={"x-a": "abc"}).to_event("rest")
-    expected = evaluate(item, runtime)[2]
+    expected = evaluate(item, policy)[2]
     assert expected is not None and answer_fast(item, runtime) == expected
     monkeypatch.setitem(policy.fast.__globals__, "IAM", boom)
     assert answer_fast(item, runtime) is FALLBACK
@@ -612,15 +631,12 @@ def test_a_generator_failure_keeps_the_policy_for_the_engine(
 ) -> None:
     """A bug in the generator must not lose a good policy (every request would be refused): the
     policy loads without a generated function, a warning says so, and the engine decides."""
-    from authorizer.policy import compile as compile_module
-
-    monkeypatch.setattr(compile_module, "build", boom)
-    policy = compile_yaml(OPEN)
-    assert policy.fast is None
+    monkeypatch.setattr(generated_module, "build", boom)
     with caplog.at_level(logging.WARNING, logger="authorizer.policy"):
-        runtime = Runtime(Settings(metrics=False), StaticPolicyStore(policy))
+        policy = StaticPolicyStore(compile_yaml(OPEN)).current()
+    assert policy is not None and policy.fast is None
     assert "no generated decision function" in caplog.text
     item = RequestSpec(headers={"x-ok": "yes"}).to_event("rest")
-    assert answer_fast(item, runtime) is FALLBACK
-    response = evaluate(item, runtime)[2]
+    assert respond(item, policy) is FALLBACK
+    response = evaluate(item, policy)[2]
     assert response is not None and response["policyDocument"]["Statement"][0]["Effect"] == "Allow"

@@ -11,7 +11,7 @@ import subprocess
 import pytest
 
 from authorizer import handler
-from authorizer.events import RequestSpec
+from authorizer.event.builder import RequestSpec
 from tests.conftest import POLICIES, load_fixture
 
 NODE = shutil.which("node")

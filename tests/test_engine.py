@@ -2,10 +2,11 @@
 
 import pytest
 
-from authorizer.engine import decide, explain
-from authorizer.events import RequestSpec
-from authorizer.policy.compiled import REDACTED
-from authorizer.request import Request
+from authorizer.decide.decision import Trace
+from authorizer.decide.engine import decide
+from authorizer.event.builder import RequestSpec
+from authorizer.event.request import Request
+from authorizer.policy.sources import REDACTED
 from tests.conftest import compile_yaml, decide_event
 
 
@@ -208,11 +209,11 @@ def _keyed_policy(n: int, source: str = "header.x-api-key") -> str:
 @pytest.mark.parametrize("source", ["header.x-api-key", "header.x-tenant"])
 def test_index_gives_the_same_answers_as_a_scan(source):
     policy = compile_yaml(_keyed_policy(50, source))
-    assert policy.index.describes == source
+    assert policy.index.keyed_on == source
     header = source.split(".", 1)[1]
     for key, ip in [("key-0", "1.1.1.1"), ("key-49", "1.1.1.1"), ("key-49", "203.0.113.5"), ("nope", "1.1.1.1")]:
         r = Request(rest(headers={header: key}, source_ip=ip))
-        fast, slow = decide(policy, r), explain(policy, r)
+        fast, slow = decide(policy, r), decide(policy, r, Trace())
         assert (fast.effect, fast.rule, fast.principal) == (slow.effect, slow.rule, slow.principal)
     r = Request(rest(headers={header: ["key-1", "key-2"]}))
     assert decide(policy, r).effect == "unauthorized"
@@ -221,7 +222,7 @@ def test_index_gives_the_same_answers_as_a_scan(source):
 def test_route_index():
     rules = "\n".join(f"  - {{name: r{i}, effect: allow, routes: ['GET /items/{i}']}}" for i in range(40))
     policy = compile_yaml(f"version: 1\nrules:\n{rules}\n  - {{name: any-ws, effect: allow, routes: ['$connect']}}\n")
-    assert policy.index.describes == "route"
+    assert policy.index.keyed_on == "route"
     assert decide(policy, Request(rest(path="/items/39"))).rule == "r39"
     assert decide(policy, Request(rest(path="/items/40"))).effect == "unauthorized"
     assert decide(policy, Request(rest(method="POST", path="/items/3"))).effect == "unauthorized"
@@ -236,7 +237,7 @@ rules:
   - {name: b, effect: allow, when: {header.x-user: bob}}
 """
     )
-    decision = explain(policy, Request(rest(headers={"x-api-key": "sent-key", "x-user": "carl"})))
+    decision = decide(policy, Request(rest(headers={"x-api-key": "sent-key", "x-user": "carl"})), Trace())
     assert decision.effect == "unauthorized"
     rendered = repr(decision.trace)
     assert "sent-key" not in rendered and "expected-key" not in rendered
@@ -253,7 +254,7 @@ rules:
 
 def test_explain_reports_missing_and_ambiguous():
     policy = compile_yaml("version: 1\nrules:\n  - {name: a, effect: allow, when: {query.q: x, query.r: y}}\n")
-    missing = explain(policy, Request(rest()))
+    missing = decide(policy, Request(rest()), Trace())
     assert missing.trace[0].outcome == "missing"
-    ambiguous = explain(policy, Request(rest(query={"q": ["x", "z"]})))
+    ambiguous = decide(policy, Request(rest(query={"q": ["x", "z"]})), Trace())
     assert ambiguous.trace[0].outcome == "ambiguous"

@@ -19,7 +19,8 @@ from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
 from authorizer import handler
-from authorizer.policy.load import compile_text
+from authorizer.decide import evaluate as evaluate_module
+from authorizer.policy.load import load
 from tests.conftest import POLICIES, all_fixture_paths, load_fixture
 from tests.reference import Interpreter
 
@@ -103,7 +104,7 @@ def booted(request: pytest.FixtureRequest, tmp_path: Any, monkeypatch: pytest.Mo
     monkeypatch.setenv("POWERTOOLS_LOG_LEVEL", "ERROR")
     monkeypatch.setenv("FAILCLOSED_API_KEY", API_KEY)
     handler.reset()
-    _, validated = compile_text("policy.yaml", text.encode())
+    validated = load("policy.yaml", text.encode()).data
     yield Interpreter(validated, {"api_key": API_KEY})
     handler.reset()
 
@@ -280,7 +281,7 @@ def test_internal_errors_refuse(open_policy: None, monkeypatch: pytest.MonkeyPat
     def broken(*args: Any, **kwargs: Any) -> Any:
         raise error("boom")
 
-    monkeypatch.setattr(handler, stage, broken)
+    monkeypatch.setattr(evaluate_module, stage, broken)
     assert call(copy.deepcopy(REST_EVENT)) is None
 
 
@@ -299,14 +300,14 @@ def test_failing_policy_load_refuses_instead_of_failing_the_cold_start(
     tmp_path: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """A loader bug (any exception, not only PolicyError) leaves no policy: every request refused."""
-    from authorizer.policy import store
+    from authorizer.stores import file as store
 
     def broken(*args: Any, **kwargs: Any) -> Any:
         raise RecursionError("loader bug")
 
     path = tmp_path / "open.yaml"
     path.write_text(OPEN)
-    monkeypatch.setattr(store, "load_policy_file", broken)
+    monkeypatch.setattr(store, "load_file", broken)
     monkeypatch.setenv("AUTHORIZER_POLICY", str(path))
     monkeypatch.setenv("AUTHORIZER_METRICS", "false")
     handler.reset()

@@ -5,7 +5,8 @@ import json
 import pytest
 
 from authorizer import handler
-from authorizer.events import RequestSpec
+from authorizer.decide import evaluate as evaluate_module
+from authorizer.event.builder import RequestSpec
 from tests.conftest import POLICIES, load_fixture
 
 UNAUTHORIZED = "Unauthorized"
@@ -106,10 +107,10 @@ def test_unknown_setting_is_reported_with_a_suggestion(use_policy, log_output):
 def test_unexpected_exception_is_a_refusal(use_policy, monkeypatch):
     use_policy(OPEN)
 
-    def boom(policy, request):
+    def boom(policy, request, trace=None):
         raise RuntimeError("secret detail")
 
-    monkeypatch.setattr(handler, "decide", boom)
+    monkeypatch.setattr(evaluate_module, "decide", boom)
     assert refused(RequestSpec(headers={"x-ok": "yes"}).to_event("rest"))
 
 

@@ -3,14 +3,15 @@ Each warning is checked for a policy that has the flaw and for a near miss that 
 
 import pytest
 
-from authorizer.lint import lint
-from authorizer.policy.load import compile_text
+from authorizer.policy.lint import lint
+from authorizer.policy.load import load
 from tests.conftest import POLICIES
 
 
 def warnings_of(rules: str, head: str = "resource: stage\n") -> list[str]:
     text = f"version: 1\n{head}rules:\n{rules}"
-    compiled, data = compile_text("p.yaml", text.encode())
+    loaded = load("p.yaml", text.encode())
+    compiled, data = loaded.policy, loaded.data
     return [message for _, message in lint(data, compiled)]
 
 
@@ -163,7 +164,8 @@ def test_per_route_rules_with_cached_simple_responses():
 
 @pytest.mark.parametrize("path", sorted(POLICIES.glob("*.yaml")), ids=lambda p: p.name)
 def test_shipped_policies_have_no_warnings(path):
-    compiled, data = compile_text(str(path), path.read_bytes())
+    loaded = load(str(path), path.read_bytes())
+    compiled, data = loaded.policy, loaded.data
     assert lint(data, compiled) == []
 
 

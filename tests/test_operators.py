@@ -2,7 +2,7 @@
 
 import pytest
 
-from authorizer.events import RequestSpec
+from authorizer.event.builder import RequestSpec
 from tests.conftest import decide_event
 
 MISSING = object()

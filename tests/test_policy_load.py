@@ -5,20 +5,20 @@ import json
 import pytest
 
 from authorizer.policy.errors import PolicyError
-from authorizer.policy.load import CACHE_DIR, compile_text, load_policy_file
+from authorizer.policy.load import CACHE_DIR, load, load_file
 from tests.conftest import POLICIES
 
 
 def problems(text: str | bytes) -> list[str]:
     raw = text.encode() if isinstance(text, str) else text
     with pytest.raises(PolicyError) as info:
-        compile_text("p.yaml", raw)
+        load("p.yaml", raw)
     return [str(p) for p in info.value.problems]
 
 
 @pytest.mark.parametrize("path", sorted(POLICIES.glob("*.yaml")), ids=lambda p: p.name)
 def test_shipped_policies_load(path):
-    assert load_policy_file(path, use_cache=False).rules
+    assert load_file(path, use_cache=False).policy.rules
 
 
 def test_every_problem_is_listed_with_its_location():
@@ -99,31 +99,31 @@ def test_yaml_traps(text, fragment):
 def test_validated_data_is_cached_beside_the_policy(tmp_path):
     policy = tmp_path / "p.yaml"
     policy.write_text("version: 1\nrules:\n  - {name: a, effect: allow}\n")
-    first = load_policy_file(policy)
+    first = load_file(policy).policy
     cached = list((tmp_path / CACHE_DIR).iterdir())
     assert len(cached) == 1 and json.loads(cached[0].read_text())["data"]["rules"][0]["name"] == "a"
-    assert load_policy_file(policy).digest == first.digest
+    assert load_file(policy).policy.digest == first.digest
     policy.write_text("version: 1\nrules:\n  - {name: b, effect: allow}\n")
-    assert load_policy_file(policy).rules[0].name == "b", "a changed policy is never served from the cache"
+    assert load_file(policy).policy.rules[0].name == "b", "a changed policy is never served from the cache"
 
 
 def test_a_tampered_cache_entry_is_ignored(tmp_path):
     policy = tmp_path / "p.yaml"
     policy.write_text("version: 1\nrules:\n  - {name: a, effect: allow}\n")
-    load_policy_file(policy)
+    load_file(policy)
     entry = next((tmp_path / CACHE_DIR).iterdir())
     entry.write_text("{not json")
-    assert load_policy_file(policy).rules[0].name == "a"
+    assert load_file(policy).policy.rules[0].name == "a"
 
 
 def test_read_only_directory_just_means_no_cache(tmp_path):
     policy = tmp_path / "p.yaml"
     policy.write_text("version: 1\nrules:\n  - {name: a, effect: allow}\n")
     (tmp_path / CACHE_DIR).write_text("a file where the cache directory should be")
-    assert load_policy_file(policy).rules[0].name == "a"
+    assert load_file(policy).policy.rules[0].name == "a"
 
 
 def test_unreadable_policy_is_a_problem_not_a_traceback(tmp_path):
     with pytest.raises(PolicyError) as info:
-        load_policy_file(tmp_path / "missing.yaml")
+        load_file(tmp_path / "missing.yaml")
     assert "cannot read policy" in str(info.value)

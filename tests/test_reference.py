@@ -1,8 +1,8 @@
 """The compiled engine against the reference interpreter (tests/reference.py): random policies ×
 random events, on effect, rule, principal, context, resources and the exact Lambda response.
 
-`decide` (indexed, short-circuiting), `explain` (every rule, traced) and `handler.evaluate` must all
-give the reference's answer; neither may raise.
+`decide` (indexed, short-circuiting), `decide` with a trace (every rule, traced) and `evaluate` must
+all give the reference's answer; neither may raise.
 """
 
 from __future__ import annotations
@@ -13,12 +13,11 @@ import pytest
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
-from authorizer.decision import Decision
-from authorizer.engine import decide, explain
-from authorizer.handler import Runtime, evaluate
-from authorizer.policy.store import StaticPolicyStore
-from authorizer.request import BadEvent, Request
-from authorizer.settings import Settings
+from authorizer.decide.decision import Decision, Trace
+from authorizer.decide.engine import decide
+from authorizer.decide.evaluate import evaluate
+from authorizer.event.readers import BadEvent
+from authorizer.event.request import Request
 from tests.reference import Interpreter, RefDecision, glob_match, route_matches
 from tests.test_reference_strategies import SECRETS, compile_data, events, policies
 
@@ -41,7 +40,6 @@ def summary(decision: Decision | RefDecision) -> Summary:
 def check_agreement(policy_data: dict[str, Any], batch: list[dict[str, Any]]) -> None:
     compiled, validated = compile_data(policy_data)
     reference = Interpreter(validated, SECRETS)
-    runtime = Runtime(Settings(metrics=False), StaticPolicyStore(compiled))
     for item in batch:
         want = reference.decide(item)
         try:
@@ -50,13 +48,13 @@ def check_agreement(policy_data: dict[str, Any], batch: list[dict[str, Any]]) ->
             assert want.effect == "unauthorized", "the reference accepted an event the core calls bad"
         else:
             fast = decide(compiled, request)
-            traced = explain(compiled, Request(item))
+            traced = decide(compiled, Request(item), Trace())
             assert summary(fast) == summary(want), (fast, want)
             assert summary(traced) == summary(want), (traced, want)
-        decision, _request, response = evaluate(item, runtime)
+        decision, _request, response = evaluate(item, compiled)
         assert not decision.reason.startswith("internal error"), decision.reason
         assert response == reference.response(item), (response, want)
-        assert evaluate(item, runtime, explained=True)[2] == response
+        assert evaluate(item, compiled, explained=True)[2] == response
         event(f"outcome: {want.effect}")
 
 

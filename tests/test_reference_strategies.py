@@ -10,9 +10,10 @@ from typing import Any
 import yaml
 from hypothesis import strategies as st
 
-from authorizer.events import EVENT_KINDS, RequestSpec
-from authorizer.policy.compiled import CompiledPolicy
-from authorizer.policy.load import compile_text
+from authorizer.event.builder import RequestSpec
+from authorizer.event.kinds import NAMES as EVENT_KINDS
+from authorizer.policy.ir import CompiledPolicy
+from authorizer.policy.load import load
 
 SECRET_VALUE = "s3cr3t-Value"
 SECRETS: dict[str, str | None] = {"k": SECRET_VALUE, "gone": None}  # `gone` cannot be fetched
@@ -177,7 +178,8 @@ def policies(draw: st.DrawFn) -> dict[str, Any]:
 
 def compile_data(policy: dict[str, Any]) -> tuple[CompiledPolicy, dict[str, Any]]:
     """YAML text → (compiled, validated data), through the real loader, with the test secrets."""
-    return compile_text("random.yaml", yaml.safe_dump(policy).encode(), secrets=SECRETS.get)
+    loaded = load("random.yaml", yaml.safe_dump(policy).encode(), secrets=SECRETS.get)
+    return loaded.policy, loaded.data
 
 
 # -- events -----------------------------------------------------------------------------------------

@@ -24,8 +24,9 @@ import pytest
 from moto.server import ThreadedMotoServer
 
 from authorizer import handler
-from authorizer.policy.remote import RETRY_WITHOUT_POLICY_SECONDS, RemotePolicyStore, parse_location
-from authorizer.policy.store import FilePolicyStore, open_store
+from authorizer.stores import open_store
+from authorizer.stores.file import FilePolicyStore
+from authorizer.stores.remote import RETRY_WITHOUT_POLICY_SECONDS, RemotePolicyStore, parse_location
 from tests.conftest import load_fixture
 
 REFRESH = 1  # seconds: the smallest max age AUTHORIZER_REFRESH_SECONDS allows besides 0 (every request)
@@ -136,7 +137,7 @@ def test_file_locations_do_not_import_boto3(tmp_path: Any) -> None:
     path = tmp_path / "policy.yaml"
     path.write_text(policy("file"))
     code = (
-        "import sys; from authorizer.policy.store import open_store; "
+        "import sys; from authorizer.stores import open_store; "
         f"assert open_store({str(path)!r}).current() is not None; "
         "print(sorted(m for m in ('boto3', 'botocore') if m in sys.modules))"
     )

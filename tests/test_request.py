@@ -2,8 +2,9 @@ import copy
 
 import pytest
 
-from authorizer.events import RequestSpec
-from authorizer.request import BadEvent, Request, classify
+from authorizer.event.builder import RequestSpec
+from authorizer.event.readers import BadEvent, classify
+from authorizer.event.request import Request
 from tests.conftest import load_fixture
 
 KIND_OF_FIXTURE = {
@@ -23,7 +24,7 @@ KIND_OF_FIXTURE = {
 
 @pytest.mark.parametrize("fixture,kind", sorted(KIND_OF_FIXTURE.items()))
 def test_kind_is_recognised_from_real_samples(fixture, kind):
-    assert Request(load_fixture(fixture)).kind == kind
+    assert Request(load_fixture(fixture)).kind.name == kind
 
 
 @pytest.mark.parametrize(
@@ -49,7 +50,7 @@ def test_junk_is_bad(event):
 def test_websocket_recognised_by_arn_without_event_type():
     event = load_fixture("own/websocket-connect-request.json")
     del event["requestContext"]["eventType"]
-    assert classify(event)[0] == "websocket"
+    assert classify(event)[0].name == "websocket"
 
 
 def test_header_names_are_case_insensitive():

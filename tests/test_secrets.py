@@ -21,16 +21,16 @@ from moto import mock_aws
 
 from authorizer import handler
 from authorizer.cli.main import main as cli
-from authorizer.engine import explain
-from authorizer.events import RequestSpec
-from authorizer.handler import Runtime, evaluate
-from authorizer.policy import compile as compile_module
+from authorizer.decide import evaluate as evaluate_module
+from authorizer.decide.decision import Trace
+from authorizer.decide.engine import decide
+from authorizer.decide.evaluate import evaluate
+from authorizer.event.builder import RequestSpec
+from authorizer.event.request import Request
+from authorizer.policy import operators as operators_module
 from authorizer.policy.errors import PolicyError
-from authorizer.policy.load import compile_text
-from authorizer.policy.store import StaticPolicyStore
-from authorizer.request import Request
-from authorizer.secrets import secret_lookup
-from authorizer.settings import Settings
+from authorizer.policy.load import load
+from authorizer.policy.secrets import secret_lookup
 
 ENV_SECRET = "S3CR3T-env-4f1d0a"
 SSM_SECRET = "S3CR3T-ssm-9b2e77"
@@ -101,9 +101,9 @@ def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
 
 
 def decide_with(policy_text: str, **request: Any) -> str:
-    policy = compile_text("secrets.yaml", policy_text.encode())[0]
+    policy = load("secrets.yaml", policy_text.encode()).policy
     kind = request.pop("kind", "rest")
-    return explain(policy, Request(RequestSpec(**request).to_event(kind))).effect
+    return decide(policy, Request(RequestSpec(**request).to_event(kind)), Trace()).effect
 
 
 def one_secret(ref: str) -> str:
@@ -164,12 +164,13 @@ def test_binary_secrets_match_nothing(aws: None) -> None:
 def compared(monkeypatch: pytest.MonkeyPatch) -> list[tuple[Any, Any]]:
     """Every pair hmac.compare_digest sees from the compiled policy."""
     seen: list[tuple[Any, Any]] = []
+    real = hmac.compare_digest  # the spy replaces it on the one hmac module everybody shares
 
     def spy(a: Any, b: Any) -> bool:
         seen.append((a, b))
-        return hmac.compare_digest(a, b)
+        return real(a, b)
 
-    monkeypatch.setattr(compile_module.hmac, "compare_digest", spy)
+    monkeypatch.setattr(operators_module.hmac, "compare_digest", spy)
     return seen
 
 
@@ -260,9 +261,9 @@ def _decide_everything(buffer: io.StringIO, tmp_path: Path, monkeypatch: pytest.
             assert str(exc) == "Unauthorized"
             effect = "Unauthorized"
         effects[effect] = effects.get(effect, 0) + 1
-    runtime = Runtime(Settings(metrics=False), StaticPolicyStore(compile_text("p.yaml", POLICY.encode())[0]))
+    policy = load("p.yaml", POLICY.encode()).policy
     for item in EVENTS:  # explained: the whole trace, as JSON
-        decision, _, response = evaluate(item, runtime, explained=True)
+        decision, _, response = evaluate(item, policy, explained=True)
         print(json.dumps({**decision.as_dict(), "principal": None, "response": None}, default=str))
     event_file = tmp_path / "event.json"
     for item in EVENTS[:12]:  # the CLI, both formats (its JSON answer minus the response, which carries outputs)
@@ -276,7 +277,7 @@ def _decide_everything(buffer: io.StringIO, tmp_path: Path, monkeypatch: pytest.
         POLICY + "  - {name: bad, effect: allow, when: {header.x-api-key: {secret: nope}}}\n",
     ]:
         with pytest.raises(PolicyError) as info:
-            compile_text("broken.yaml", broken.encode())
+            load("broken.yaml", broken.encode())
         print(info.value)
     (tmp_path / "policy.yaml").write_text(POLICY.replace("rules:", "rulez:"))  # the Lambda failing to load
     handler.reset()
@@ -287,7 +288,7 @@ def _decide_everything(buffer: io.StringIO, tmp_path: Path, monkeypatch: pytest.
     def leaky(*args: Any) -> Any:
         raise RuntimeError(f"internal failure holding {ENV_SECRET} and {TOKEN}")
 
-    monkeypatch.setattr(handler, "decide", leaky)  # an internal error whose message holds secrets
+    monkeypatch.setattr(evaluate_module, "decide", leaky)  # an internal error whose message holds secrets
     (tmp_path / "policy.yaml").write_text(POLICY)
     handler.reset()
     with pytest.raises(Exception, match=r"^Unauthorized$"):

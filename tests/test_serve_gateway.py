@@ -6,9 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from authorizer.policy.store import FilePolicyStore
 from authorizer.serve import gateway as gateway_module
 from authorizer.serve.gateway import Gateway, GatewayConfig, Incoming
+from authorizer.stores.file import FilePolicyStore
 from tests.test_serve_support import write_policy
 
 KEYED = """

@@ -6,8 +6,8 @@ from typing import Any
 
 import pytest
 
-from authorizer.events import RequestSpec
-from authorizer.request import Request
+from authorizer.event.builder import RequestSpec
+from authorizer.event.request import Request
 from authorizer.serve.iam import IamAnswer, MalformedAnswer, evaluate_policy, read_answer
 from authorizer.serve.identity import IdentitySources, derive_identity_sources, parse_identity_source
 from tests.conftest import compile_yaml

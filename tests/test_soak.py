@@ -24,10 +24,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from authorizer import handler
-from authorizer.events import RequestSpec
-from authorizer.handler import Runtime, evaluate
-from authorizer.policy.store import StaticPolicyStore
-from authorizer.settings import Settings
+from authorizer.decide.evaluate import evaluate
+from authorizer.event.builder import RequestSpec
+from authorizer.policy.ir import CompiledPolicy
 from tests.test_failclosed import API_KEY, KITCHEN, SAMPLES, nested
 from tests.test_reference_strategies import compile_data, events, policies
 
@@ -160,15 +159,15 @@ def test_threads_racing_the_cold_start_all_decide(quiet_handler: None) -> None:
     assert answers == [outcome(item) for item in MIX * 2]
 
 
-def _answer(runtime: Runtime, item: Any) -> tuple[Any, ...]:
-    decision, _request, response = evaluate(item, runtime)
+def _answer(policy: CompiledPolicy, item: Any) -> tuple[Any, ...]:
+    decision, _request, response = evaluate(item, policy)
     return (decision.effect, decision.rule, decision.principal, json.dumps(response, sort_keys=True, default=str))
 
 
 @settings(max_examples=10, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
 @given(policy=policies(), batch=st.lists(events(), min_size=20, max_size=40))
 def test_random_policies_decide_the_same_under_threads(policy: dict[str, Any], batch: list[Any]) -> None:
-    runtime = Runtime(Settings(metrics=False), StaticPolicyStore(compile_data(policy)[0]))
-    sequential = [_answer(runtime, item) for item in batch]
+    compiled = compile_data(policy)[0]
+    sequential = [_answer(compiled, item) for item in batch]
     with ThreadPoolExecutor(max_workers=6) as pool:
-        assert list(pool.map(lambda item: _answer(runtime, item), batch * 3)) == sequential * 3
+        assert list(pool.map(lambda item: _answer(compiled, item), batch * 3)) == sequential * 3

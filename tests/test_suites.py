@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from authorizer.cli.main import main
-from authorizer.testing.diff import compare, differences, same
+from authorizer.testing.compare import compare, differences, same
 from authorizer.testing.suite import load_suite
 from tests.conftest import POLICIES
 

@@ -14,9 +14,9 @@ from typing import Any
 import pytest
 from cfnlint.decode import decode
 
-from authorizer.policy.compiled import AllOf, AnyOf, Check, CompiledPolicy, JmesCheck, Not
-from authorizer.policy.load import load_policy_file
-from authorizer.policy.remote import parse_location
+from authorizer.policy.ir import AllOf, AnyOf, Check, CompiledPolicy, JmesCheck, Not
+from authorizer.policy.load import load_file
+from authorizer.stores.remote import parse_location
 from tests.conftest import REPO
 
 TEMPLATE_PATH = REPO / "deploy" / "template.yaml"
@@ -190,7 +190,7 @@ def test_identity_sources_are_what_the_stage_policies_read(
     template: dict[str, Any], policy_path: Path, authorizer: str
 ) -> None:
     """Fewer would cache answers under too coarse a key; more would 401 callers the policy admits."""
-    policy = load_policy_file(policy_path, use_cache=False)
+    policy = load_file(policy_path, use_cache=False).policy
     assert identity_sources(Resolver(template).properties(authorizer)) == sources_read(policy)
 
 
@@ -202,7 +202,7 @@ def test_stage_variables_the_policies_read_are_set_on_every_stage(template: dict
         "HttpStage": resolver.properties("HttpStage")["StageVariables"],
     }
     for path in STAGE_POLICIES:
-        read = {name for kind, name in sources_read(load_policy_file(path, use_cache=False)) if kind == "stage"}
+        read = {name for kind, name in sources_read(load_file(path, use_cache=False).policy) if kind == "stage"}
         for stage, variables in stage_vars.items():
             assert read <= set(variables), f"{stage} lacks stage variables {read - set(variables)} read by {path.name}"
 

@@ -14,10 +14,8 @@ from pathlib import Path
 from typing import Any
 
 from authorizer.cli.io import EXIT_FINDINGS, EXIT_OK, EXIT_USAGE, UsageError, load_policy_or_report, read_json
-from authorizer.decision import Decision
-from authorizer.handler import Runtime, evaluate
-from authorizer.policy.store import StaticPolicyStore
-from authorizer.settings import Settings
+from authorizer.decide.decision import Decision
+from authorizer.decide.evaluate import evaluate
 
 # Demo-only secret values for the shipped policies that read secrets from the environment.
 DEMO_SECRETS = {"CHAT_TICKET": "demo-ticket", "OPS_API_KEY": "demo-ops-key"}
@@ -31,7 +29,7 @@ def register(subparsers: Any) -> None:
 
 
 def gateway_answer(decision: Decision, response: dict[str, Any] | None) -> str:
-    """What the caller gets back (apigw-domain.md §2.3)."""
+    """What the caller gets back (docs/api-gateway.md)."""
     if response is None:
         return "401 Unauthorized"
     if "isAuthorized" in response:
@@ -44,19 +42,18 @@ def _rows(policy_path: Path, events: list[Path], label_root: Path) -> list[list[
     policy = load_policy_or_report(str(policy_path))
     if policy is None:
         raise UsageError(f"{policy_path}: policy does not load")
-    runtime = Runtime(Settings(policy=str(policy_path), metrics=False), StaticPolicyStore(policy))
     rows = []
     for event_path in events:
         try:
             event = read_json(str(event_path))
         except UsageError:
             continue
-        decision, request, response = evaluate(event, runtime)
+        decision, request, response = evaluate(event, policy.policy)
         rows.append(
             [
                 policy_path.name,
                 str(event_path.relative_to(label_root)),
-                request.kind if request else "-",
+                request.kind.name if request else "-",
                 decision.effect,
                 decision.rule or f"({decision.reason[:40]})",
                 decision.principal or "",

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import argparse
 import sys
-from pathlib import Path
 from typing import Any
 
 from authorizer.cli.io import (
@@ -19,11 +18,8 @@ from authorizer.cli.io import (
     print_json,
     read_json,
 )
-from authorizer.handler import Runtime, evaluate
-from authorizer.policy.store import StaticPolicyStore
-from authorizer.policy.yamlsource import load_yaml
-from authorizer.settings import Settings
-from authorizer.testing.explanation import explain_rules, locator, render_text
+from authorizer.decide.evaluate import evaluate
+from authorizer.testing.explanation import explain_rules, render_text
 
 
 def register(subparsers: Any) -> None:
@@ -60,9 +56,8 @@ def run(args: argparse.Namespace) -> int:
         return EXIT_USAGE
     if policy is None:
         return EXIT_FINDINGS
-    runtime = Runtime(Settings(policy=args.policy, response=args.response, metrics=False), StaticPolicyStore(policy))
     explained = args.explain or args.format == "text"
-    decision, request, response = evaluate(event, runtime, explained=explained)
+    decision, _, response = evaluate(event, policy.policy, args.response, explained=explained)
     out: dict[str, Any] = {
         "effect": decision.effect,
         "rule": decision.rule,
@@ -74,8 +69,8 @@ def run(args: argparse.Namespace) -> int:
     if not explained:
         print_json(out)
         return EXIT_OK
-    locate = locator(args.policy, load_yaml(Path(args.policy).read_bytes())[1])
-    explanation = explain_rules(policy, request, locate) if request is not None else []
+    locate = policy.where
+    explanation = explain_rules(decision, locate)
     if args.format == "text":
         print(f"{decision.effect} ({decision.reason})" + (f", rule {decision.rule!r}" if decision.rule else ""))
         print("\n".join(f"  {line}" for line in render_text(explanation, locate)))

@@ -7,9 +7,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from authorizer.policy.compiled import CompiledPolicy
 from authorizer.policy.errors import PolicyError
-from authorizer.policy.load import load_policy_file
+from authorizer.policy.load import LoadedPolicy, load_file
 
 EXIT_OK, EXIT_FINDINGS, EXIT_USAGE = 0, 1, 2
 
@@ -30,12 +29,12 @@ def read_json(path: str) -> Any:
         raise UsageError(f"{path}: not valid JSON: {exc}") from None
 
 
-def load_policy_or_report(path: str) -> CompiledPolicy | None:
-    """The compiled policy, or None after printing every problem to stderr."""
+def load_policy_or_report(path: str) -> LoadedPolicy | None:
+    """The loaded policy, or None after printing every problem to stderr."""
     if not Path(path).is_file():
         raise UsageError(f"{path}: no such policy file")
     try:
-        return load_policy_file(path)
+        return load_file(path)
     except PolicyError as exc:
         for problem in exc.problems:
             print(problem, file=sys.stderr)

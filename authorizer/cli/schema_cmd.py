@@ -36,7 +36,7 @@ class _PolicySchema(GenerateJsonSchema):
 
 def _when_keys() -> str:
     """A regex for the keys allowed in `when`, from the identity-source table itself."""
-    from authorizer.policy.compile import COMBINATORS
+    from authorizer.policy.compiler import COMBINATORS
     from authorizer.policy.sources import FAMILIES, FIXED
 
     fixed = "|".join(re.escape(name) for name in (*COMBINATORS, *FIXED))

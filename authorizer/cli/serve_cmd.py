@@ -10,8 +10,8 @@ from typing import Any
 from urllib.parse import urlparse
 
 from authorizer.cli.io import EXIT_FINDINGS, EXIT_OK, EXIT_USAGE, UsageError, load_policy_or_report
+from authorizer.event.kinds import NAMES, TOKEN, kind_named
 
-API_CHOICES = ("rest", "http-v1", "http-v2", "websocket", "token")
 MAX_TTL = 3600  # API Gateway's maximum authorizer cache TTL
 
 
@@ -35,7 +35,7 @@ def register(subparsers: Any) -> None:
     p.add_argument("--region", default="us-east-1", help="region in ARNs")
     p.add_argument(
         "--api",
-        choices=API_CHOICES,
+        choices=NAMES,
         default="rest",
         help="API type: event shape and answers (default: rest; WebSocket upgrades always run $connect)",
     )
@@ -79,7 +79,7 @@ def _identity_sources(given: list[str] | None, api: str) -> tuple[str, ...] | No
                 sources.append(parse_identity_source(text))
             except ValueError as exc:
                 raise UsageError(f"--identity-source: {exc}") from None
-    if api == "token" and (len(sources) != 1 or not sources[0].startswith("header.")):
+    if api == TOKEN.name and (len(sources) != 1 or not sources[0].startswith("header.")):
         raise UsageError("--api token takes exactly one identity source, a header (the token source)")
     return tuple(dict.fromkeys(sources))
 
@@ -120,8 +120,8 @@ def run(args: argparse.Namespace) -> int:
 
     import asyncio  # here, not at the top: every other subcommand would pay for it
 
-    from authorizer.policy.store import FilePolicyStore
     from authorizer.serve.gateway import Gateway, GatewayConfig
+    from authorizer.stores.file import FilePolicyStore
 
     _setup_logging()
     config = GatewayConfig(
@@ -172,10 +172,10 @@ def _banner(gateway: Any, args: argparse.Namespace, port: int) -> None:
     host = f"[{args.host}]" if ":" in args.host else args.host
     base = f"http://{host}:{port}/" + ("" if args.stage == "$default" else f"{args.stage}/")
     sources = ", ".join(gateway.identity.sources) or "none"
-    origin = "given" if args.identity_source or args.api == "token" else "required by every rule of the policy"
+    origin = "given" if args.identity_source or args.api == TOKEN.name else "required by every rule of the policy"
     if gateway.caching:
         caching = f"{args.ttl} s per identity-source values"
-    elif args.api == "websocket":
+    elif not kind_named(args.api).cached:
         caching = "off (API Gateway does not cache WebSocket authorizers)"
     else:
         caching = "off (TTL 0 or no identity sources)"

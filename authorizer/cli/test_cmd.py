@@ -14,12 +14,10 @@ from pathlib import Path
 from typing import Any
 
 from authorizer.cli.io import EXIT_FINDINGS, EXIT_OK, EXIT_USAGE
-from authorizer.cli.validate_cmd import is_suite, yaml_files
 from authorizer.policy.errors import Problem
-from authorizer.policy.yamlsource import YamlProblems, load_yaml
-from authorizer.testing.coverage import PolicyCoverage
-from authorizer.testing.explanation import locator
-from authorizer.testing.runner import CaseResult, Policies
+from authorizer.testing.discover import discover_suites
+from authorizer.testing.runner import CaseResult, Policies, run_case
+from authorizer.testing.suite import load_suite
 
 
 def register(subparsers: Any) -> None:
@@ -43,76 +41,8 @@ def display(path: Path) -> str:
     return str(absolute.relative_to(Path.cwd())) if absolute.is_relative_to(Path.cwd()) else str(path)
 
 
-def discover(paths: list[str]) -> tuple[list[Path], list[Path], list[str]]:
-    """(suite files, policy files seen in folders, unusable paths)."""
-    suites: list[Path] = []
-    policies: list[Path] = []
-    unusable: list[str] = []
-    for text in paths:
-        path = Path(text)
-        if path.is_file():
-            suites.append(path)
-            continue
-        if not path.is_dir():
-            unusable.append(f"{text}: no such file or folder")
-            continue
-        found = 0
-        for file in yaml_files(path):
-            try:
-                data, _ = load_yaml(file.read_bytes())
-            except (OSError, YamlProblems):
-                data = None
-                if "tests" not in file.relative_to(path).parts[:-1]:
-                    continue  # a broken policy: `authorizer validate` reports it
-            if data is None or is_suite(data):
-                suites.append(file)  # a broken file in tests/ runs as a broken suite: it must not vanish
-                found += 1
-            elif isinstance(data, dict) and "rules" in data:
-                policies.append(file)
-        if not found:
-            unusable.append(f"{text}: no test suites (YAML files with `cases`) in this folder")
-    return list(dict.fromkeys(suites)), policies, unusable
-
-
-def _coverage(policies: Policies, results: list[CaseResult], untested: list[str], minimum: float | None) -> bool:
-    """Print coverage per policy; False when a policy is below `minimum` percent."""
-    reports: dict[str, PolicyCoverage] = {}
-    smaps = {}
-    for loaded in policies.all():
-        if loaded.compiled is not None and loaded.name not in reports:
-            reports[loaded.name] = PolicyCoverage.of(loaded.name, loaded.compiled)
-            smaps[loaded.name] = loaded.smap
-    for result in results:
-        report = reports.get(result.policy.name)
-        if report is not None and result.decision is not None:
-            report.record(result.decision.rule, result.trace)
-    print("coverage:")
-    for report in reports.values():
-        conditions = len(report.conditions)
-        sides = sum(int(c.seen_true) + int(c.seen_false) for c in report.conditions.values())
-        decided = sum(1 for n in report.rules.values() if n)
-        print(
-            f"  {report.policy}: {report.percent:.1f}% (rules decided {decided}/{len(report.rules)}, "
-            f"condition sides {sides}/{2 * conditions}, {report.cases} cases)"
-        )
-        locate = locator(report.policy, smaps.get(report.policy))
-        for loc, what in report.gaps():
-            print(f"    {locate(loc)}: {what}")
-    for name in untested:
-        print(f"  {name}: 0.0% (no case tests this policy)")
-    if minimum is None:
-        return True
-    low = [(r.policy, r.percent) for r in reports.values() if r.percent < minimum] + [(n, 0.0) for n in untested]
-    for name, percent in low:
-        print(f"coverage of {name} is {percent:.1f}%, below --min-coverage {minimum:g}")
-    return not low
-
-
 def run(args: argparse.Namespace) -> int:
-    from authorizer.testing.runner import run_case
-    from authorizer.testing.suite import load_suite
-
-    suite_files, folder_policies, unusable = discover(args.paths)
+    suite_files, folder_policies, unusable = discover_suites(args.paths)
     for message in unusable:
         print(f"authorizer test: {message}", file=sys.stderr)
     if unusable:
@@ -146,10 +76,13 @@ def run(args: argparse.Namespace) -> int:
     for name in untested:
         print(f"{name}:1:1: warning: no test case names this policy")
     code = EXIT_OK
-    if (args.coverage or args.min_coverage is not None) and not _coverage(
-        policies, results, untested, args.min_coverage
-    ):
-        code = EXIT_FINDINGS
+    if args.coverage or args.min_coverage is not None:
+        from authorizer.testing.coverage import coverage_report
+
+        lines, enough = coverage_report(policies.all(), results, untested, args.min_coverage)
+        print("\n".join(lines))
+        if not enough:
+            code = EXIT_FINDINGS
     if args.junit:
         from authorizer.testing.junit import write_junit
 

@@ -1,7 +1,7 @@
 """`authorizer validate PATH... [--strict] [--format text|json]`: every problem in every policy file.
 
-Built on the loader (which already collects every YAML, structure and meaning problem with its
-file:line:col) plus `authorizer.lint` warnings for policies that load. A YAML file whose top
+Built on `authorizer.policy.check` (every YAML, structure and meaning problem with its
+file:line:col, plus lint warnings for policies that load). A YAML file whose top
 level has `cases` and no `rules` is a test suite and is checked against the suite model instead.
 Exit 0 clean (warnings allowed unless --strict), 1 on any error, 2 when a path is missing or unreadable.
 """
@@ -11,17 +11,13 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
 from authorizer.cli.io import EXIT_FINDINGS, EXIT_OK, EXIT_USAGE
 from authorizer.policy.errors import PolicyError, Problem
-from authorizer.policy.yamlsource import YamlProblems, load_yaml
-
-YAML_SUFFIXES = (".yaml", ".yml")
-SKIPPED_DIRS = ("__authorizer_cache__", "node_modules")
+from authorizer.testing.discover import collect_files
 
 
 @dataclass(slots=True)
@@ -39,51 +35,21 @@ class FileReport:
         return sum(1 for p in self.problems if p.severity == "warning")
 
 
-def is_suite(data: Any) -> bool:
-    """Test-suite files and policies live side by side; a suite has `cases` and no `rules`."""
-    return isinstance(data, dict) and "cases" in data and "rules" not in data
-
-
-def yaml_files(folder: Path) -> Iterator[Path]:
-    for path in sorted(folder.rglob("*")):
-        parts = path.relative_to(folder).parts
-        if any(p in SKIPPED_DIRS or p.startswith(".") for p in parts):
-            continue
-        if path.suffix in YAML_SUFFIXES and path.is_file():
-            yield path
-
-
 def check_file(path: Path, raw: bytes) -> FileReport:
-    """Every problem in one file: errors from the loader, then (if it loads) lint warnings."""
-    from authorizer.lint import lint
-    from authorizer.policy.load import MAX_POLICY_BYTES, compile_text, validate_data
+    """Every problem in one file: a test suite's, or a policy's (errors, else lint warnings)."""
+    from authorizer.policy.check import check_policy
+    from authorizer.policy.load import parse
+    from authorizer.testing.suite import is_suite, load_suite
 
     name = str(path)
-    report = FileReport(name)
     try:
-        if len(raw) > MAX_POLICY_BYTES:  # the loader reports it without parsing
-            raise YamlProblems([])
-        data, smap = load_yaml(raw)
-    except YamlProblems:  # compile_text reports them
-        data, smap = None, None
-    if smap is not None and is_suite(data):
-        from authorizer.testing.suite import load_suite
-
-        loaded = load_suite(path)
-        report.kind = "test-suite"
-        report.problems = [*loaded.problems, *loaded.warnings]
-        return report
-    try:
-        validated = validate_data(name, data, smap) if smap is not None else None
-        compiled, validated = compile_text(name, raw, validated=validated)
+        parsed = parse(name, raw)
     except PolicyError as exc:
-        report.problems = list(exc.problems)
-        return report
-    if smap is not None:
-        for loc, message in lint(validated, compiled):
-            line, col = smap.locate(loc)
-            report.problems.append(Problem(name, line, col, message, "warning"))
-    return report
+        return FileReport(name, problems=list(exc.problems))
+    if is_suite(parsed[0]):
+        loaded = load_suite(path)
+        return FileReport(name, "test-suite", [*loaded.problems, *loaded.warnings])
+    return FileReport(name, problems=check_policy(name, raw, parsed)[1])
 
 
 def register(subparsers: Any) -> None:
@@ -99,25 +65,8 @@ def register(subparsers: Any) -> None:
     p.set_defaults(run=run)
 
 
-def _collect(paths: list[str]) -> tuple[list[Path], list[str]]:
-    files: list[Path] = []
-    unusable: list[str] = []
-    for text in paths:
-        path = Path(text)
-        if path.is_dir():
-            found = list(yaml_files(path))
-            if not found:
-                unusable.append(f"{text}: no *.yaml or *.yml files in this folder")
-            files += found
-        elif path.is_file():
-            files.append(path)
-        else:
-            unusable.append(f"{text}: no such file or folder")
-    return list(dict.fromkeys(files)), unusable
-
-
 def run(args: argparse.Namespace) -> int:
-    files, unusable = _collect(args.paths)
+    files, unusable = collect_files(args.paths)
     reports: list[FileReport] = []
     for path in files:
         try:

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 Loc = tuple[str | int, ...]
+Severity = Literal["error", "warning"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -14,7 +15,7 @@ class Problem:
     line: int
     col: int
     message: str
-    severity: Literal["error", "warning"] = "error"
+    severity: Severity = "error"
 
     def __str__(self) -> str:
         tag = "" if self.severity == "error" else "warning: "

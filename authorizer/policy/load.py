@@ -1,10 +1,11 @@
-"""Policy text → CompiledPolicy, with every problem reported as file:line:col.
+"""Policy text → LoadedPolicy (the compiled policy and where it came from), every problem as file:line:col.
 
 Three stages, each a plain hand-off: YAML (with positions) → pydantic validation (structure and
 types) → compile (meaning). Validation is the only stage that needs pydantic, the heaviest import
 of a cold start; its output, the validated data, is cached beside the policy the way Python caches
 bytecode (`__authorizer_cache__/`, keyed by the text's SHA-256 and this package's version), so a
-Lambda cold start with a packaged cache never imports pydantic at all.
+Lambda cold start with a packaged cache never imports pydantic, nor parses YAML: the source map
+(positions, for messages) is parsed only when something must be located.
 """
 
 from __future__ import annotations
@@ -19,10 +20,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from authorizer import __version__
-from authorizer.policy.compile import CompileErrors, compile_policy
-from authorizer.policy.compiled import CompiledPolicy
-from authorizer.policy.errors import Loc, PolicyError, Problem
-from authorizer.secrets import SecretLookup
+from authorizer.policy.compiler import CompileErrors, compile_policy
+from authorizer.policy.errors import Loc, PolicyError, Problem, Severity
+from authorizer.policy.ir import CompiledPolicy
+from authorizer.policy.secrets import SecretLookup
 
 if TYPE_CHECKING:  # PyYAML (~20 ms of a cold start) is imported only when text is parsed, not for cached data
     from authorizer.policy.yamlsource import SourceMap
@@ -102,34 +103,77 @@ def _collector_paused() -> Iterator[None]:
             gc.enable()
 
 
-@_collector_paused()
-def compile_text(
-    name: str, raw: bytes, *, secrets: SecretLookup | None = None, validated: dict[str, Any] | None = None
-) -> tuple[CompiledPolicy, dict[str, Any]]:
-    """Parse, validate (unless `validated` data is given) and compile; raise PolicyError."""
+class LoadedPolicy:
+    """A compiled policy, its name and text, the validated data it was compiled from, and its source
+    map (positions of every key and value), parsed from the text on first use."""
+
+    __slots__ = ("_source_map", "data", "name", "policy", "raw")
+
+    def __init__(
+        self, name: str, raw: bytes, policy: CompiledPolicy, data: dict[str, Any], source_map: SourceMap | None
+    ) -> None:
+        self.name = name
+        self.raw = raw
+        self.policy = policy
+        self.data = data
+        self._source_map = source_map
+
+    @property
+    def source_map(self) -> SourceMap:
+        if self._source_map is None:
+            self._source_map = parse(self.name, self.raw)[1]
+        return self._source_map
+
+    def where(self, loc: Loc) -> str:
+        """`file:line:col` of a place in the policy."""
+        line, col = self.source_map.locate(loc)
+        return f"{self.name}:{line}:{col}"
+
+    def problem(self, loc: Loc, message: str, severity: Severity = "error") -> Problem:
+        line, col = self.source_map.locate(loc)
+        return Problem(self.name, line, col, message, severity)
+
+
+def _check_size(name: str, raw: bytes) -> None:
     if len(raw) > MAX_POLICY_BYTES:
         raise PolicyError([Problem(name, 1, 1, f"policy is larger than {MAX_POLICY_BYTES} bytes")])
-    digest = digest_of(raw)
+
+
+def parse(name: str, raw: bytes) -> tuple[Any, SourceMap]:
+    """The YAML stage: data and positions; PolicyError with every problem of the text."""
+    from authorizer.policy.yamlsource import YamlProblems, load_yaml
+
+    _check_size(name, raw)
+    try:
+        return load_yaml(raw)
+    except YamlProblems as exc:
+        raise PolicyError([Problem(name, p.line, p.col, p.message) for p in exc.problems]) from None
+
+
+@_collector_paused()
+def load(
+    name: str,
+    raw: bytes,
+    *,
+    secrets: SecretLookup | None = None,
+    validated: dict[str, Any] | None = None,
+    parsed: tuple[Any, SourceMap] | None = None,
+) -> LoadedPolicy:
+    """Parse (unless `parsed`), validate (unless `validated` data is given) and compile; raise PolicyError."""
+    _check_size(name, raw)
     smap: SourceMap | None = None
     if validated is None:
-        from authorizer.policy.yamlsource import YamlProblems, load_yaml
-
-        try:
-            data, smap = load_yaml(raw)
-        except YamlProblems as exc:
-            raise PolicyError([Problem(name, p.line, p.col, p.message) for p in exc.problems]) from None
+        data, smap = parsed if parsed is not None else parse(name, raw)
         validated = validate_data(name, data, smap)
     try:
-        compiled = compile_policy(validated, name=name, digest=digest[:12], secrets=secrets)
+        compiled = compile_policy(validated, name=name, digest=digest_of(raw)[:12], secrets=secrets)
     except CompileErrors as exc:
-        if smap is None:  # cached data failed to compile: recompute positions from the text
-            from authorizer.policy.yamlsource import load_yaml
-
-            _, smap = load_yaml(raw)
+        if smap is None:  # cached data failed to compile: positions from the text
+            smap = parse(name, raw)[1]
         raise PolicyError(
             sorted((_located(name, *error, smap) for error in exc.errors), key=lambda p: (p.line, p.col))
         ) from None
-    return compiled, validated
+    return LoadedPolicy(name, raw, compiled, validated, smap)
 
 
 def _located(name: str, loc: Loc, message: str, at_key: bool, smap: SourceMap) -> Problem:
@@ -137,9 +181,7 @@ def _located(name: str, loc: Loc, message: str, at_key: bool, smap: SourceMap) -
     return Problem(name, line, col, message)
 
 
-def load_policy_file(
-    path: str | Path, *, secrets: SecretLookup | None = None, use_cache: bool = True
-) -> CompiledPolicy:
+def load_file(path: str | Path, *, secrets: SecretLookup | None = None, use_cache: bool = True) -> LoadedPolicy:
     """Load a policy file; reuse (and refresh) the validated-data cache beside it."""
     path = Path(path)
     try:
@@ -148,7 +190,7 @@ def load_policy_file(
         raise PolicyError([Problem(str(path), 1, 1, f"cannot read policy: {exc.strerror or exc}")]) from None
     digest = digest_of(raw)
     cached = _read_cache(path, digest) if use_cache else None
-    compiled, validated = compile_text(str(path), raw, secrets=secrets, validated=cached)
+    loaded = load(str(path), raw, secrets=secrets, validated=cached)
     if use_cache and cached is None:
-        write_cache(path, digest, validated)
-    return compiled
+        write_cache(path, digest, loaded.data)
+    return loaded

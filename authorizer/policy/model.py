@@ -95,7 +95,7 @@ class When(BaseModel):
     jmespath: StrictStr | None = Field(None, description="JMESPath over the request view; must yield true.")
 
 
-Output = Annotated[str, StringConstraints(strict=True, min_length=1)] | FromRequest  # API Gateway refuses ""
+OutputSpec = Annotated[str, StringConstraints(strict=True, min_length=1)] | FromRequest  # API Gateway refuses ""
 ContextValue = Scalar | FromRequest
 ResourceScope = Literal["method", "stage", "api", "routes"]
 
@@ -108,9 +108,9 @@ class Rule(_Strict):
         None, description="Only for these routes: `GET /pets/*`, `ANY /admin/{proxy+}`, `$connect`."
     )
     when: When = Field(default_factory=lambda: When())
-    principal: Output | None = Field(None, description="principalId; defaults to the rule's name.")
+    principal: OutputSpec | None = Field(None, description="principalId; defaults to the rule's name.")
     context: dict[str, ContextValue] = Field(default_factory=dict)
-    usage_identifier_key: Output | None = None
+    usage_identifier_key: OutputSpec | None = None
     resource: ResourceScope | None = Field(None, description="Overrides the policy's `resource` for this rule.")
 
 

@@ -12,11 +12,14 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from authorizer.arn import ExecuteApiArn
-from authorizer.request import Request, Values, cookie_map, header_values, query_values, route_key, source_ip, token
+from authorizer.event.arn import ExecuteApiArn
+from authorizer.event.kinds import NAMES, EventKind
+from authorizer.event.readers import Values, cookie_map, header_values, query_values, route_key, source_ip, token
+from authorizer.event.request import Request
 
 Getter = Callable[[Request], Values | None]
-Reader = Callable[[dict[str, Any], str, ExecuteApiArn], Values | None]
+Reader = Callable[[dict[str, Any], EventKind, ExecuteApiArn], Values | None]
+REDACTED = "<redacted>"  # what traces, logs and pages show instead of a sensitive value
 
 # name-taking families: `family.name`
 FAMILIES = {
@@ -31,7 +34,7 @@ FAMILIES = {
 FIXED = {
     "token": "TOKEN authorizer's authorizationToken",
     "source_ip": "caller's IP address",
-    "kind": "event kind: token, rest, websocket, http-v1, http-v2",
+    "kind": f"event kind: {', '.join(NAMES)}",
     "route.method": "HTTP method from the ARN ('' for WebSocket)",
     "route.path": "request path from the ARN (concrete, e.g. /pets/42)",
     "route.key": "route as configured (GET /pets/{id}, $connect, $default)",
@@ -120,14 +123,14 @@ def lookup(source: str) -> Lookup:
     if family == "header":
         key = name.lower()
 
-        def header(ev: dict[str, Any], kind: str, arn: ExecuteApiArn) -> Values | None:
+        def header(ev: dict[str, Any], kind: EventKind, arn: ExecuteApiArn) -> Values | None:
             values = header_values(ev, kind, key)
             return values if values is None or "" not in values else _nonempty(values)
 
         return Lookup(f"header.{key}", header, memo=True)
     if family == "query":
 
-        def query(ev: dict[str, Any], kind: str, arn: ExecuteApiArn) -> Values | None:
+        def query(ev: dict[str, Any], kind: EventKind, arn: ExecuteApiArn) -> Values | None:
             values = query_values(ev, kind, name)
             return values if values is None or "" not in values else _nonempty(values)
 
@@ -137,7 +140,7 @@ def lookup(source: str) -> Lookup:
     if family in ("stage", "path"):
         holder = "stageVariables" if family == "stage" else "pathParameters"
 
-        def single(ev: dict[str, Any], kind: str, arn: ExecuteApiArn) -> Values | None:
+        def single(ev: dict[str, Any], kind: EventKind, arn: ExecuteApiArn) -> Values | None:
             raw = ev.get(holder)
             value = raw.get(name) if isinstance(raw, dict) else None
             return (value,) if isinstance(value, str) and value else None
@@ -146,7 +149,7 @@ def lookup(source: str) -> Lookup:
     if family == "context":
         first, *rest = name.split(".")
 
-        def field(ev: dict[str, Any], kind: str, arn: ExecuteApiArn) -> Values | None:
+        def field(ev: dict[str, Any], kind: EventKind, arn: ExecuteApiArn) -> Values | None:
             node = ev.get("requestContext")
             node = node.get(first) if isinstance(node, dict) else None
             for key in rest:
@@ -157,7 +160,7 @@ def lookup(source: str) -> Lookup:
     fixed: dict[str, Reader] = {
         "token": lambda ev, kind, arn: _present(token(ev, kind)),
         "source_ip": lambda ev, kind, arn: _present(source_ip(ev, kind)),
-        "kind": lambda ev, kind, arn: (kind,),
+        "kind": lambda ev, kind, arn: (kind.name,),
         "route.method": lambda ev, kind, arn: (arn.method,),
         "route.path": lambda ev, kind, arn: (arn.path,),
         "route.key": lambda ev, kind, arn: (route_key(ev, arn),),

@@ -30,7 +30,7 @@ _SCALAR_TAGS = {
     "tag:yaml.org,2002:null",
 }
 _SafeConstructor = yaml.constructor.SafeConstructor
-_SCALARS = _SafeConstructor()  # turns plain scalars (true, 12, 1.5, null) into values, as safe_load does
+_CONSTRUCTOR = _SafeConstructor()  # turns plain scalars (true, 12, 1.5, null) into values, as safe_load does
 _SEQ_TAG = "tag:yaml.org,2002:seq"
 _MAP_TAG = "tag:yaml.org,2002:map"
 
@@ -85,7 +85,7 @@ class _Builder:
     def scalar(self, node: yaml.Node) -> Any:
         """A plain scalar's value, as safe_load reads it; one Python cannot build is a problem."""
         try:
-            return _SafeConstructor.yaml_constructors[node.tag](_SCALARS, node)
+            return _SafeConstructor.yaml_constructors[node.tag](_CONSTRUCTOR, node)
         except ValueError as exc:  # an integer of more than 4300 digits (sys.get_int_max_str_digits)
             self.fail(node, f"cannot read this {node.tag.rsplit(':', 1)[-1]}: {str(exc).split(':')[0]}")
             return None

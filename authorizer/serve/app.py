@@ -20,9 +20,9 @@ from typing import Any
 from aiohttp import ClientError, ClientSession, ClientTimeout, WSMsgType, web
 from multidict import CIMultiDict
 
-from authorizer.policy.store import FilePolicyStore
-from authorizer.serve.gateway import Gateway, Incoming, Outcome
+from authorizer.serve.gateway import Gateway, GatewayAnswer, Incoming
 from authorizer.serve.page import render_page
+from authorizer.stores.file import FilePolicyStore
 
 access_log = logging.getLogger("authorizer.serve.access")
 log = logging.getLogger("authorizer.serve")
@@ -138,7 +138,7 @@ async def handle(request: web.Request) -> web.StreamResponse:
     return response
 
 
-def _answer(request: web.Request, outcome: Outcome, gateway: Gateway, body: dict[str, Any]) -> web.Response:
+def _answer(request: web.Request, outcome: GatewayAnswer, gateway: Gateway, body: dict[str, Any]) -> web.Response:
     if _wants_html(request):
         return web.Response(
             status=outcome.status, text=render_page(outcome, gateway), content_type="text/html", headers=outcome.headers
@@ -146,7 +146,7 @@ def _answer(request: web.Request, outcome: Outcome, gateway: Gateway, body: dict
     return web.json_response(body, status=outcome.status, headers=outcome.headers)
 
 
-def _echo(request: web.Request, outcome: Outcome) -> dict[str, Any]:
+def _echo(request: web.Request, outcome: GatewayAnswer) -> dict[str, Any]:
     decision = outcome.decision
     return {
         "message": "allowed by the authorizer; this is the built-in echo backend (--upstream URL proxies instead)",
@@ -173,7 +173,7 @@ def _outside_stage(request: web.Request, gateway: Gateway) -> web.Response:
     return web.json_response({"message": "Forbidden"}, status=403)
 
 
-async def _proxy(request: web.Request, outcome: Outcome, path: str) -> web.Response:
+async def _proxy(request: web.Request, outcome: GatewayAnswer, path: str) -> web.Response:
     """Forward an allowed request to --upstream, with the authorizer's output as one JSON header."""
     url = request.app[UPSTREAM] + path + (f"?{request.query_string}" if request.query_string else "")
     headers = CIMultiDict((k, v) for k, v in request.headers.items() if k.lower() not in _HOP_BY_HOP)
@@ -195,7 +195,7 @@ async def _proxy(request: web.Request, outcome: Outcome, path: str) -> web.Respo
         return web.json_response({"message": "Internal server error"}, status=502, headers=outcome.headers)
 
 
-async def _websocket(request: web.Request, outcome: Outcome, started: float) -> web.StreamResponse:
+async def _websocket(request: web.Request, outcome: GatewayAnswer, started: float) -> web.StreamResponse:
     """Allowed `$connect`: complete the handshake; the echo backend answers each message."""
     offered = [p.strip() for p in request.headers.get("Sec-WebSocket-Protocol", "").split(",") if p.strip()]
     ws = web.WebSocketResponse(protocols=offered[:1])
@@ -216,7 +216,7 @@ async def _websocket(request: web.Request, outcome: Outcome, started: float) -> 
     return ws
 
 
-def _log_access(request: web.Request, status: int, outcome: Outcome | None, started: float) -> None:
+def _log_access(request: web.Request, status: int, outcome: GatewayAnswer | None, started: float) -> None:
     """method, path (never the query string: it may carry tokens), status, decision, rule, latency."""
     if not access_log.isEnabledFor(logging.INFO):
         return

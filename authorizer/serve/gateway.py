@@ -2,8 +2,8 @@
 
 The HTTP layer hands over what arrived (`Incoming`); this module builds the exact event API
 Gateway would send (`RequestSpec`), answers 401 without calling the authorizer when an identity
-source is missing, calls the handler's own `evaluate` (or re-uses a cached answer, as API Gateway
-does, re-evaluated against the new ARN), and turns the answer into API Gateway's status and body.
+source is missing, calls `decide.evaluate` as the Lambda does (or re-uses a cached answer, as API
+Gateway does, re-evaluated against the new ARN), and turns the answer into API Gateway's status and body.
 """
 
 from __future__ import annotations
@@ -16,24 +16,22 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any, Literal
 
-from authorizer.decision import Decision
-from authorizer.events import RequestSpec
-from authorizer.handler import Runtime, evaluate
-from authorizer.policy.store import PolicyStore
-from authorizer.request import Request
-from authorizer.response import ResponseMode
+from authorizer.decide.decision import Decision
+from authorizer.decide.evaluate import evaluate
+from authorizer.decide.response import ResponseMode, uses_simple
+from authorizer.event.builder import RequestSpec
+from authorizer.event.kinds import HTTP_V2, TOKEN, WEBSOCKET, EventKind, kind_named
+from authorizer.event.request import Request
 from authorizer.serve.iam import IamAnswer, MalformedAnswer, SimpleAnswer, evaluate_policy, read_answer
 from authorizer.serve.identity import IdentitySources, derive_identity_sources
-from authorizer.settings import Settings
+from authorizer.stores.base import PolicyStore
 
 log = logging.getLogger("authorizer.serve")
 
-API_KINDS = ("rest", "http-v1", "http-v2", "websocket", "token")
-HTTP_KINDS = ("http-v1", "http-v2")
 MAX_CACHE_ENTRIES = 10_000
-Verdict = Literal["allow", "explicit-deny", "implicit-deny", "unauthorized", "missing-identity", "malformed"]
+GatewayVerdict = Literal["allow", "explicit-deny", "implicit-deny", "unauthorized", "missing-identity", "malformed"]
 
-# API Gateway's own bodies (apigw-domain.md §2.3): REST/WebSocket, then HTTP APIs
+# API Gateway's own bodies (docs/api-gateway.md): REST/WebSocket, then HTTP APIs
 _REST_BODIES: dict[str, dict[str, Any]] = {
     "unauthorized": {"message": "Unauthorized"},
     "explicit-deny": {"Message": "User is not authorized to access this resource with an explicit deny"},
@@ -54,7 +52,7 @@ _ERROR_TYPES = {401: "UnauthorizedException", 403: "AccessDeniedException", 500:
 class GatewayConfig:
     """How the emulated API is set up (what the console or template would say)."""
 
-    api: str = "rest"
+    api: str = "rest"  # the kind of event the API sends its authorizer (kinds.NAMES)
     stage: str = "dev"
     stage_variables: Mapping[str, str] = field(default_factory=dict)
     account_id: str = "123456789012"
@@ -87,14 +85,14 @@ class CachedAnswer:
 
 
 @dataclass(slots=True)
-class Outcome:
+class GatewayAnswer:
     """What the gateway answers, and why (for the access log and the HTML page)."""
 
     status: int
     body: dict[str, Any]
     headers: dict[str, str]
-    verdict: Verdict
-    kind: str
+    verdict: GatewayVerdict
+    kind: EventKind
     route: str
     request_id: str
     reason: str
@@ -110,7 +108,7 @@ def _stringified(value: Any) -> str:
     return ("true" if value else "false") if isinstance(value, bool) else str(value)
 
 
-def _refusal_reason(verdict: Verdict, answer: IamAnswer | SimpleAnswer, arn: str, decision: Decision) -> str:
+def _refusal_reason(verdict: GatewayVerdict, answer: IamAnswer | SimpleAnswer, arn: str, decision: Decision) -> str:
     said = f"rule {decision.rule!r}" if decision.rule else decision.reason
     if isinstance(answer, SimpleAnswer):
         return f"isAuthorized false ({said})"
@@ -129,14 +127,13 @@ class Gateway:
     def __init__(self, config: GatewayConfig, store: PolicyStore) -> None:
         self.config = config
         self.store = store
-        self.runtime = Runtime(Settings(policy=store.location, response=config.response, metrics=False), store)
         self.cache: dict[tuple[str, ...], CachedAnswer] = {}
         self.identity = IdentitySources(self._identity_sources())
 
     def _identity_sources(self) -> tuple[str, ...]:
         if self.config.identity_sources is not None:
             return self.config.identity_sources
-        if self.config.api == "token":
+        if self.config.api == TOKEN.name:
             return ("header.Authorization",)
         policy = self.store.current()
         return derive_identity_sources(policy) if policy is not None else ()
@@ -144,7 +141,7 @@ class Gateway:
     @property
     def caching(self) -> bool:
         """API Gateway caches only with a TTL and identity sources; never WebSocket authorizers."""
-        return self.config.ttl > 0 and bool(self.identity.sources) and self.config.api != "websocket"
+        return self.config.ttl > 0 and bool(self.identity.sources) and kind_named(self.config.api).cached
 
     def policy_changed(self) -> None:
         """A new policy: forget cached answers, re-derive identity sources if they were not given."""
@@ -161,19 +158,20 @@ class Gateway:
             self.identity = IdentitySources(sources)
 
     # -- one request -------------------------------------------------------------------------
-    def authorize(self, incoming: Incoming) -> Outcome:
-        kind = "websocket" if incoming.websocket or self.config.api == "websocket" else self.config.api
+    def authorize(self, incoming: Incoming) -> GatewayAnswer:
+        kind = WEBSOCKET if incoming.websocket else kind_named(self.config.api)
         spec = self._spec(incoming, kind)
         request_id = spec.request_id or ""
-        request = Request(spec.to_event("rest" if kind == "token" else kind))  # TOKEN events carry no headers
+        # the identity sources are read from the request as a REST API sees it: TOKEN events carry no headers
+        request = Request(spec.to_event("rest" if kind is TOKEN else kind))
         route = request.arn.route
         values = self.identity.values(request)
         if isinstance(values, str):
             reason = f"identity source {values} missing or empty: 401 without calling the authorizer"
             return self._refuse("missing-identity", kind, route, request_id, reason)
-        if kind in HTTP_KINDS:  # these events carry the identity-source values themselves
+        if kind.api == "http":  # these events carry the identity-source values themselves
             request = Request(replace(spec, identity_source=values).to_event(kind))
-        elif kind == "token":
+        elif kind is TOKEN:
             request = Request(replace(spec, token=values[0]).to_event(kind))
         event = request.event
 
@@ -182,7 +180,7 @@ class Gateway:
             response: dict[str, Any] | None = cached.response
             decision = cached.decision
         else:
-            decision, _, response = evaluate(event, self.runtime, explained=True)
+            decision, _, response = evaluate(event, self.store.current(), self.config.response, explained=True)
         if response is None:
             return self._refuse("unauthorized", kind, route, request_id, decision.reason, decision)
         try:
@@ -194,7 +192,7 @@ class Gateway:
             cached_now = CachedAnswer(response, decision, route, time.monotonic() + self.config.ttl, time.time())
             self._remember(values, cached_now)
         if isinstance(answer, IamAnswer):
-            verdict: Verdict = evaluate_policy(answer, request.arn_text)
+            verdict: GatewayVerdict = evaluate_policy(answer, request.arn_text)
         else:
             verdict = "allow" if answer.isAuthorized else "explicit-deny"
         if verdict != "allow":
@@ -206,19 +204,19 @@ class Gateway:
                 log.warning("%s", outcome.note)
             return outcome
         context = answer.context or {}
-        if kind in HTTP_KINDS:
+        if kind.api == "http":
             authorizer: dict[str, Any] = {"lambda": context}
         else:
             principal = answer.principalId if isinstance(answer, IamAnswer) else ""
             authorizer = {"principalId": principal, **{k: _stringified(v) for k, v in context.items()}}
         headers = self._headers(kind, request_id, 200)
-        outcome = Outcome(200, {}, headers, "allow", kind, route, request_id, decision.reason, decision, cached)
+        outcome = GatewayAnswer(200, {}, headers, "allow", kind, route, request_id, decision.reason, decision, cached)
         outcome.authorizer = authorizer
         outcome.event = None if cached is not None else event
         return outcome
 
     # -- parts -------------------------------------------------------------------------------
-    def _spec(self, incoming: Incoming, kind: str) -> RequestSpec:
+    def _spec(self, incoming: Incoming, kind: EventKind) -> RequestSpec:
         headers: dict[str, list[str]] = {}
         for name, value in incoming.headers:
             headers.setdefault(name, []).append(value)
@@ -233,7 +231,7 @@ class Gateway:
         for name, value in incoming.query:
             query.setdefault(name, []).append(value)
         user_agent = next((v[-1] for n, v in headers.items() if n.lower() == "user-agent"), "")
-        proxied = kind in ("rest", "http-v1", "token") and incoming.path != "/"
+        proxied = kind is not HTTP_V2 and not kind.connect and incoming.path != "/"  # `ANY /{proxy+}`
         config = self.config
         return RequestSpec(
             method=incoming.method,
@@ -242,7 +240,7 @@ class Gateway:
             query=query,
             stage_variables=dict(config.stage_variables),
             path_parameters={"proxy": incoming.path.lstrip("/")} if proxied else {},
-            route_key=("ANY /{proxy+}" if proxied else None) if kind != "http-v2" else "$default",
+            route_key=("ANY /{proxy+}" if proxied else None) if kind is not HTTP_V2 else "$default",
             source_ip=incoming.source_ip,
             user_agent=user_agent,
             account_id=config.account_id,
@@ -253,9 +251,9 @@ class Gateway:
             now=time.time(),
         )
 
-    def _simple(self, kind: str) -> bool:
+    def _simple(self, kind: EventKind) -> bool:
         policy = self.store.current()
-        return kind == "http-v2" and self.runtime.response_mode(policy.response if policy else "iam") == "simple"
+        return uses_simple(self.config.response or (policy.response if policy else "iam"), kind)
 
     def _cached(self, key: tuple[str, ...]) -> CachedAnswer | None:
         if not self.caching:
@@ -283,8 +281,8 @@ class Gateway:
             f"add $context.routeKey to the identity sources."
         )
 
-    def _headers(self, kind: str, request_id: str, status: int) -> dict[str, str]:
-        if kind in HTTP_KINDS:
+    def _headers(self, kind: EventKind, request_id: str, status: int) -> dict[str, str]:
+        if kind.api == "http":
             return {"apigw-requestid": request_id}
         headers = {"x-amzn-RequestId": request_id}
         if status in _ERROR_TYPES:
@@ -292,10 +290,16 @@ class Gateway:
         return headers
 
     def _refuse(
-        self, verdict: Verdict, kind: str, route: str, request_id: str, reason: str, decision: Decision | None = None
-    ) -> Outcome:
+        self,
+        verdict: GatewayVerdict,
+        kind: EventKind,
+        route: str,
+        request_id: str,
+        reason: str,
+        decision: Decision | None = None,
+    ) -> GatewayAnswer:
         shown = "unauthorized" if verdict == "missing-identity" else verdict
         status = _STATUS[shown]
-        body = dict((_HTTP_BODIES if kind in HTTP_KINDS else _REST_BODIES)[shown])
+        body = dict((_HTTP_BODIES if kind.api == "http" else _REST_BODIES)[shown])
         headers = self._headers(kind, request_id, status)
-        return Outcome(status, body, headers, verdict, kind, route, request_id, reason, decision)
+        return GatewayAnswer(status, body, headers, verdict, kind, route, request_id, reason, decision)

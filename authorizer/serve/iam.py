@@ -15,12 +15,12 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from authorizer.request import Request
-from authorizer.response import InvalidResponse, check
+from authorizer.decide.response import InvalidResponse, check
+from authorizer.event.kinds import API_LABELS
+from authorizer.event.request import Request
 
-Verdict = Literal["allow", "explicit-deny", "implicit-deny"]
+PolicyVerdict = Literal["allow", "explicit-deny", "implicit-deny"]
 INVOKE = "execute-api:invoke"
-WEBSOCKET_RESULT_LIMIT = 8 * 1024  # bytes; API Gateway's WebSocket authorizer result quota
 
 
 class MalformedAnswer(ValueError):
@@ -75,10 +75,13 @@ def read_answer(answer: Any, request: Request, simple: bool) -> IamAnswer | Simp
             check({**answer, "policyDocument": {"Statement": statements}}, request.kind)
         except InvalidResponse as exc:
             raise MalformedAnswer(str(exc)) from None
-    if request.kind == "websocket":
+    limit = request.kind.result_limit
+    if limit is not None:
         size = len(json.dumps(answer, separators=(",", ":")).encode())
-        if size > WEBSOCKET_RESULT_LIMIT:
-            raise MalformedAnswer(f"authorizer result is {size} bytes; WebSocket APIs accept {WEBSOCKET_RESULT_LIMIT}")
+        if size > limit:
+            raise MalformedAnswer(
+                f"authorizer result is {size} bytes; {API_LABELS[request.kind.api]} APIs accept {limit}"
+            )
     return parsed
 
 
@@ -93,7 +96,7 @@ def _any_match(patterns: str | list[str], value: str, fold_case: bool) -> bool:
     return any(_wildcard(p, fold_case).fullmatch(value) for p in listed)
 
 
-def evaluate_policy(answer: IamAnswer, arn: str) -> Verdict:
+def evaluate_policy(answer: IamAnswer, arn: str) -> PolicyVerdict:
     """Apply the returned policy to one request ARN.
 
     Statements with a `Condition` are applied fail-closed: such a Deny counts as if its condition

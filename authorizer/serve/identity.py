@@ -9,9 +9,9 @@ policy: the sources every rule requires, so that refusing early never changes a 
 
 from __future__ import annotations
 
-from authorizer.policy.compiled import AllOf, AnyOf, Check, CompiledPolicy, Node
+from authorizer.event.request import Request
+from authorizer.policy.ir import AllOf, AnyOf, Check, CompiledPolicy, Node
 from authorizer.policy.sources import Getter, SourceError, check_source, getter
-from authorizer.request import Request
 
 IDENTITY_FAMILIES = ("header", "query", "stage", "context")  # what API Gateway accepts as identity sources
 _AWS_PREFIXES = {
@@ -53,7 +53,7 @@ def _required(node: Node) -> set[str]:
     """Sources whose absence makes this condition fail (an under-estimate is always safe)."""
     if isinstance(node, Check):
         family = node.source.partition(".")[0]
-        required = node.missing is not True and family in IDENTITY_FAMILIES
+        required = node.holds_when_missing is not True and family in IDENTITY_FAMILIES
         return {_canonical(node.source)} if required else set()
     if isinstance(node, AllOf):
         return set().union(*(_required(child) for child in node.children))

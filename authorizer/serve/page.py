@@ -14,7 +14,7 @@ from typing import Any
 
 import jinja2
 
-from authorizer.serve.gateway import Gateway, Outcome
+from authorizer.serve.gateway import Gateway, GatewayAnswer
 
 _TEMPLATE = """<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>{{ status }} {{ headline }} · authorizer serve</title>
@@ -92,7 +92,7 @@ def _template() -> jinja2.Template:
     return env.from_string(_TEMPLATE)
 
 
-def render_page(outcome: Outcome, gateway: Gateway) -> str:
+def render_page(outcome: GatewayAnswer, gateway: Gateway) -> str:
     policy = gateway.store.current()
     decision = outcome.decision
     if outcome.status == 200:

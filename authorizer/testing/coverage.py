@@ -2,7 +2,7 @@
 seen both true and false.
 
 A condition is one Check (or JMESPath check) of a compiled rule, identified by rule and location;
-its outcomes come from the engine's `explain` trace of each case. Missing, ambiguous and errored
+its outcomes come from the engine's trace of each explained case. Missing, ambiguous and errored
 values count as the false side (the condition did not hold). Routes are scope, not conditions.
 Score = (rules decided + condition sides seen) / (rules + 2 × conditions).
 """
@@ -12,8 +12,11 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 
-from authorizer.policy.compiled import AllOf, AnyOf, Check, CompiledPolicy, JmesCheck, Node, Not, TraceEntry
+from authorizer.decide.decision import TraceEntry
 from authorizer.policy.errors import Loc
+from authorizer.policy.ir import AllOf, AnyOf, Check, CompiledPolicy, JmesCheck, Node, Not
+from authorizer.policy.load import LoadedPolicy
+from authorizer.testing.runner import CaseResult, PolicyUnderTest
 
 
 def _leaves(node: Node) -> Iterator[Check | JmesCheck]:
@@ -67,9 +70,16 @@ class PolicyCoverage:
                 condition.seen_false = True
 
     @property
+    def sides_seen(self) -> int:
+        return sum(int(c.seen_true) + int(c.seen_false) for c in self.conditions.values())
+
+    @property
+    def rules_decided(self) -> int:
+        return sum(1 for n in self.rules.values() if n)
+
+    @property
     def covered(self) -> int:
-        sides = sum(int(c.seen_true) + int(c.seen_false) for c in self.conditions.values())
-        return sum(1 for n in self.rules.values() if n) + sides
+        return self.rules_decided + self.sides_seen
 
     @property
     def total(self) -> int:
@@ -88,3 +98,31 @@ class PolicyCoverage:
             if missing:
                 out.append((c.loc, f"rule {c.rule!r}: {c.label} never seen {' or '.join(missing)}"))
         return out
+
+
+def coverage_report(
+    policies: list[PolicyUnderTest], results: list[CaseResult], untested: list[str], minimum: float | None
+) -> tuple[list[str], bool]:
+    """The coverage lines `authorizer test --coverage` prints, and False when a policy (or one no case
+    tests) is below `minimum` percent."""
+    reports: dict[str, tuple[PolicyCoverage, LoadedPolicy]] = {}
+    for policy in policies:
+        if policy.loaded is not None and policy.name not in reports:
+            reports[policy.name] = (PolicyCoverage.of(policy.name, policy.loaded.policy), policy.loaded)
+    for result in results:
+        found = reports.get(result.policy.name)
+        if found is not None and result.decision is not None:
+            found[0].record(result.decision.rule, result.trace)
+    lines = ["coverage:"]
+    for report, loaded in reports.values():
+        lines.append(
+            f"  {report.policy}: {report.percent:.1f}% (rules decided {report.rules_decided}/{len(report.rules)}, "
+            f"condition sides {report.sides_seen}/{2 * len(report.conditions)}, {report.cases} cases)"
+        )
+        lines += [f"    {loaded.where(loc)}: {what}" for loc, what in report.gaps()]
+    lines += [f"  {name}: 0.0% (no case tests this policy)" for name in untested]
+    if minimum is None:
+        return lines, True
+    low = [(r.policy, r.percent) for r, _ in reports.values() if r.percent < minimum] + [(n, 0.0) for n in untested]
+    lines += [f"coverage of {name} is {percent:.1f}%, below --min-coverage {minimum:g}" for name, percent in low]
+    return lines, not low

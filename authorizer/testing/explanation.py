@@ -2,9 +2,8 @@
 source, expected value, actual value (already redacted by the engine where secret) and the line
 of the policy it was written on.
 
-Rules are tried in policy order up to the first whose conditions all hold, as the engine does;
-each condition answers through its own `trace` (the engine's), so the explanation cannot drift
-from what the engine evaluates.
+Read off an explained decision (`Decision.attempts`: how each rule the engine tried ended), so the
+explanation cannot drift from what the engine evaluated.
 """
 
 from __future__ import annotations
@@ -14,24 +13,11 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from authorizer.policy.compiled import AnyOf, CompiledPolicy, Node, Not, Trace, TraceEntry
+from authorizer.decide.decision import Decision, RuleAttempt, TraceEntry
 from authorizer.policy.errors import Loc
-from authorizer.policy.yamlsource import SourceMap
-from authorizer.request import Request
+from authorizer.policy.ir import AnyOf, Not
 
 Locate = Callable[[Loc], str]
-
-
-def locator(file: str, smap: SourceMap | None) -> Locate:
-    """loc → `file:line:col` (just the file name when positions are unknown)."""
-
-    def locate(loc: Loc) -> str:
-        if smap is None:
-            return file
-        line, col = smap.locate(loc)
-        return f"{file}:{line}:{col}"
-
-    return locate
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,36 +36,27 @@ class RuleExplanation:
         return out
 
 
-def _failing(node: Node, result: bool | None, entries: Trace) -> tuple[str | None, tuple[TraceEntry, ...]]:
+def _failing(attempt: RuleAttempt) -> tuple[str | None, tuple[TraceEntry, ...]]:
+    node, entries = attempt.node, attempt.entries
     if isinstance(node, Not):
-        if result is False:  # everything inside held: those are the reason
-            return "not", tuple(entries)
+        if attempt.result is False:  # everything inside held: those are the reason
+            return "not", entries
         return "not", tuple(e for e in entries if e.outcome not in ("true", "false"))
     if len(entries) == 1 and not isinstance(node, AnyOf):
-        return None, tuple(entries)
+        return None, entries
     return ("any" if isinstance(node, AnyOf) else "all"), tuple(e for e in entries if e.outcome != "true")
 
 
-def explain_rules(policy: CompiledPolicy, request: Request, locate: Locate) -> list[RuleExplanation]:
+def explain_rules(decision: Decision, locate: Locate) -> list[RuleExplanation]:
     """One explanation per rule tried, in order, ending with the rule that matched (if any)."""
-    out: list[RuleExplanation] = []
-    for rule in policy.rules:
-        at = locate(rule.loc)
-        if not rule.in_scope(request.arn):
-            routes = [p.text for p in rule.routes or ()]
-            entry = TraceEntry(rule.name, "route", "routes", routes, request.arn.route, "false", rule.loc)
-            out.append(RuleExplanation(rule.name, at, False, None, (entry,)))
-            continue
-        for node in rule.conditions:
-            entries: Trace = []
-            result = node.trace(request, rule.name, entries)
-            if result is not True:
-                within, failed = _failing(node, result, entries)
-                out.append(RuleExplanation(rule.name, at, False, within, failed))
-                break
+    out = []
+    for attempt in decision.attempts:
+        at = locate(attempt.loc)
+        if attempt.matched:
+            out.append(RuleExplanation(attempt.rule, at, True))
         else:
-            out.append(RuleExplanation(rule.name, at, True))
-            return out
+            within, failed = _failing(attempt)
+            out.append(RuleExplanation(attempt.rule, at, False, within, failed))
     return out
 
 

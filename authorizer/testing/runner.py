@@ -1,9 +1,9 @@
 """Run test cases exactly as the Lambda would decide them, and compare with what was expected.
 
-Each case goes through `handler.evaluate` twice: once on the fast path (the decision that is
-asserted, index included) and once explained (the trace for coverage and for "why" on failure);
-the two must agree. Secrets come only from the suite file, never from the environment or AWS,
-so a run is hermetic.
+Each case goes through `decide.evaluate` twice: once as the Lambda's record path decides (the
+decision that is asserted, index included) and once explained (the trace for coverage and for
+"why" on failure); the two must agree. Secrets come only from the suite file, never from the
+environment or AWS, so a run is hermetic.
 """
 
 from __future__ import annotations
@@ -13,60 +13,53 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from authorizer.decision import Decision
-from authorizer.handler import Runtime, evaluate
-from authorizer.policy.compiled import CompiledPolicy, TraceEntry
+from authorizer.decide.decision import Decision, TraceEntry
+from authorizer.decide.evaluate import evaluate
 from authorizer.policy.errors import PolicyError, Problem
-from authorizer.policy.load import compile_text
-from authorizer.policy.store import StaticPolicyStore
-from authorizer.policy.yamlsource import SourceMap, load_yaml
-from authorizer.settings import Settings
-from authorizer.testing.diff import compare
-from authorizer.testing.explanation import explain_rules, locator, render_text
+from authorizer.policy.load import LoadedPolicy, load
+from authorizer.testing.compare import compare
+from authorizer.testing.explanation import explain_rules, render_text
 from authorizer.testing.suite import RunnableCase
 
 
 @dataclass(slots=True)
-class LoadedPolicy:
+class PolicyUnderTest:
     path: Path
     name: str
-    compiled: CompiledPolicy | None
-    smap: SourceMap | None
+    loaded: LoadedPolicy | None
     problems: list[Problem] = field(default_factory=list)
 
 
 class Policies:
-    """Each policy file compiled once per set of test secrets."""
+    """Each policy file loaded once per set of test secrets."""
 
     def __init__(self) -> None:
-        self._loaded: dict[tuple[Path, tuple[tuple[str, str], ...]], LoadedPolicy] = {}
+        self._loaded: dict[tuple[Path, tuple[tuple[str, str], ...]], PolicyUnderTest] = {}
 
-    def get(self, path: Path, secrets: dict[str, str], name: str) -> LoadedPolicy:
+    def get(self, path: Path, secrets: dict[str, str], name: str) -> PolicyUnderTest:
         key = (path.resolve(), tuple(sorted(secrets.items())))
         if key not in self._loaded:
             self._loaded[key] = self._load(path, dict(secrets), name)
         return self._loaded[key]
 
     @staticmethod
-    def _load(path: Path, secrets: dict[str, str], name: str) -> LoadedPolicy:
+    def _load(path: Path, secrets: dict[str, str], name: str) -> PolicyUnderTest:
         try:
-            raw = path.read_bytes()
-            compiled, _ = compile_text(name, raw, secrets=secrets.get)
-            smap = load_yaml(raw)[1]
+            loaded = load(name, path.read_bytes(), secrets=secrets.get)
         except OSError as exc:
-            return LoadedPolicy(path, name, None, None, [Problem(name, 1, 1, f"cannot read: {exc.strerror or exc}")])
+            return PolicyUnderTest(path, name, None, [Problem(name, 1, 1, f"cannot read: {exc.strerror or exc}")])
         except PolicyError as exc:
-            return LoadedPolicy(path, name, None, None, list(exc.problems))
-        return LoadedPolicy(path, name, compiled, smap)
+            return PolicyUnderTest(path, name, None, list(exc.problems))
+        return PolicyUnderTest(path, name, loaded)
 
-    def all(self) -> list[LoadedPolicy]:
+    def all(self) -> list[PolicyUnderTest]:
         return list(self._loaded.values())
 
 
 @dataclass(slots=True)
 class CaseResult:
     case: RunnableCase
-    policy: LoadedPolicy
+    policy: PolicyUnderTest
     differences: list[str]
     why: list[str]
     seconds: float
@@ -94,20 +87,19 @@ def _observed(decision: Decision, response: Any) -> dict[str, Any]:
 def run_case(case: RunnableCase, policies: Policies, display_name: str) -> CaseResult:
     started = time.perf_counter()
     policy = policies.get(case.policy, case.secrets, display_name)
-    if policy.compiled is None:
+    if policy.loaded is None:
         lines = ["policy does not load:", *(f"  {p}" for p in policy.problems)]
         return CaseResult(case, policy, lines, [], time.perf_counter() - started)
-    settings = Settings(policy=str(case.policy), response=case.response_format, metrics=False)
-    runtime = Runtime(settings, StaticPolicyStore(policy.compiled))
-    decision, request, response = evaluate(case.event, runtime)
-    explained, _, explained_response = evaluate(case.event, runtime, explained=True)
+    compiled = policy.loaded.policy
+    decision, request, response = evaluate(case.event, compiled, case.response_format)
+    explained, _, explained_response = evaluate(case.event, compiled, case.response_format, explained=True)
     actual = _observed(decision, response)
     lines = compare(case.expect, actual)
     if _observed(explained, explained_response) != actual:
         lines.append("engine: the fast path and explain disagree (please report this bug)")
     why: list[str] = []
     if lines and request is not None:
-        locate = locator(policy.name, policy.smap)
-        why = render_text(explain_rules(policy.compiled, request, locate), locate)
+        locate = policy.loaded.where
+        why = render_text(explain_rules(explained, locate), locate)
         why.append(f"decision: {decision.effect} ({decision.reason})")
     return CaseResult(case, policy, lines, why, time.perf_counter() - started, decision, tuple(explained.trace or ()))

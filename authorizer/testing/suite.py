@@ -3,7 +3,7 @@ loading one file into runnable cases, every problem reported as file:line:col li
 
 A case is a request and the decision expected. The request is either a fixture file (a full event)
 or a compact description (headers, query, stage variables, context, route, ...) that
-`authorizer.events.RequestSpec` expands into the exact event API Gateway sends for each `kind`.
+`authorizer.event.builder.RequestSpec` expands into the exact event API Gateway sends for each `kind`.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StrictStr, ValidationError
 
-from authorizer.events import RequestSpec
+from authorizer.event.builder import RequestSpec
 from authorizer.policy.errors import Problem
 from authorizer.policy.suggest import describe_validation_error
 from authorizer.policy.yamlsource import SourceMap, YamlProblems, load_yaml
@@ -31,7 +31,7 @@ class _Strict(BaseModel):
 
 
 class CompactRequest(_Strict):
-    """A request as a person describes it; the names are `authorizer.events.RequestSpec`'s.
+    """A request as a person describes it; the names are `authorizer.event.builder.RequestSpec`'s.
 
     In a case, map fields (headers, query, ...) are merged key by key over the suite's defaults;
     a key set to null is removed."""
@@ -128,6 +128,11 @@ class LoadedSuite:
     cases: list[RunnableCase]
     problems: list[Problem]
     warnings: list[Problem]
+
+
+def is_suite(data: Any) -> bool:
+    """Test-suite files and policies live side by side; a suite has `cases` and no `rules`."""
+    return isinstance(data, dict) and "cases" in data and "rules" not in data
 
 
 def _merge(base: dict[str, Any], over: dict[str, Any]) -> dict[str, Any]:

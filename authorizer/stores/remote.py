@@ -5,7 +5,7 @@ parameters utility (its providers and cache), used for `refresh_seconds`, then f
 text that fails to load never replaces the last good policy, and neither does a failed fetch: both
 are logged as errors and the last good policy keeps serving. With none, every request is refused.
 
-This module imports boto3; `open_store` imports it only when such a location is configured.
+This module imports boto3; `authorizer.stores.open_store` imports it only when such a location is configured.
 
 | AUTHORIZER_POLICY | fetched with |
 |---|---|
@@ -26,11 +26,11 @@ from aws_lambda_powertools.utilities.parameters import AppConfigProvider, SSMPro
 from aws_lambda_powertools.utilities.parameters.base import BaseProvider
 from botocore.config import Config  # type: ignore[import-untyped]
 
-from authorizer.policy.compiled import CompiledPolicy
 from authorizer.policy.errors import PolicyError
-from authorizer.policy.load import MAX_POLICY_BYTES, compile_text, digest_of
-from authorizer.policy.store import PolicyStore
-from authorizer.secrets import SecretLookup
+from authorizer.policy.ir import CompiledPolicy
+from authorizer.policy.load import MAX_POLICY_BYTES, digest_of, load
+from authorizer.policy.secrets import SecretLookup
+from authorizer.stores.base import PolicyStore
 
 log = logging.getLogger("authorizer.policy")
 
@@ -87,7 +87,7 @@ class S3Provider(BaseProvider):
     def _get(self, name: str, **sdk_options: Any) -> bytes:
         bucket, key = name.split("/", 1)
         body = self.client.get_object(Bucket=bucket, Key=key, **sdk_options)["Body"]
-        with body:  # one byte past the limit is enough for compile_text to refuse an oversized policy
+        with body:  # one byte past the limit is enough for `load` to refuse an oversized policy
             data: bytes = body.read(MAX_POLICY_BYTES + 1)
         return data
 
@@ -160,7 +160,7 @@ class RemotePolicyStore(PolicyStore):
             self._reject(self._rejected[1])  # still the broken version: say so again, without recompiling
             return False
         try:
-            policy, _ = compile_text(self.location, raw, secrets=self.secrets)
+            policy = load(self.location, raw, secrets=self.secrets).policy
         except Exception as exc:  # a PolicyError; or a loader bug, which must refuse requests, not escape
             error = str(exc) if isinstance(exc, PolicyError) else f"internal error while loading: {type(exc).__name__}"
             self._rejected = (digest, error)

@@ -1,26 +1,20 @@
 """Validated policy data → CompiledPolicy, once per cold start (or policy reload).
 
 Everything that can be decided before a request arrives is decided here: identity sources become
-direct lookups, regexes and globs become RE2 matchers, CIDRs become networks, JMESPath is
-compiled, route patterns are parsed, and rules are indexed. Every problem found is collected with
-its location, so a broken policy reports all of them at once.
+direct lookups, operators become per-value tests (operators.py), JMESPath is compiled, route
+patterns are parsed, and rules are indexed. Every problem found is collected with its location,
+so a broken policy reports all of them at once.
 """
 
 from __future__ import annotations
 
-import dataclasses
-import hashlib
-import hmac
-import ipaddress
-import math
 import re
 from collections import Counter
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from authorizer.policy.codegen import build
-from authorizer.policy.compiled import (
-    REDACTED,
+from authorizer.policy.errors import Loc
+from authorizer.policy.ir import (
     AllOf,
     AnyOf,
     Check,
@@ -33,11 +27,9 @@ from authorizer.policy.compiled import (
     RoutePattern,
     RuleIndex,
 )
-from authorizer.policy.errors import Loc
-from authorizer.policy.sources import Getter, SourceError, check_source, getter, is_sensitive
-from authorizer.request import Request
-from authorizer.safe_regex import FullMatcher, RegexError
-from authorizer.secrets import SecretLookup, secret_lookup
+from authorizer.policy.operators import OPERATORS, OperatorError, Setting, key_function
+from authorizer.policy.secrets import SecretLookup, secret_lookup
+from authorizer.policy.sources import REDACTED, SourceError, check_source, getter, is_sensitive
 
 COMBINATORS = ("any", "all", "not", "jmespath")
 INDEX_MIN_RULES = 8  # below this a plain scan is as fast as a lookup
@@ -51,157 +43,30 @@ class CompileErrors(Exception):
         super().__init__("; ".join(m for _, m, _ in errors))
 
 
-def typed_key(value: Any) -> tuple[str, Any] | None:
-    """Hashable key with type-strict equality: "1", 1 and true never collide (1 == True in Python)."""
-    if isinstance(value, bool):
-        return ("bool", value)
-    if isinstance(value, int | float):
-        return None if isinstance(value, float) and math.isnan(value) else ("num", value)
-    if isinstance(value, str):
-        return ("str", value)
-    return None
-
-
-def _equals(expected: Any) -> Callable[[Any], bool]:
-    if isinstance(expected, bool):
-        return lambda v: v is expected
-    if isinstance(expected, str):
-        return lambda v: v == expected  # a str never equals a non-str
-    return lambda v: type(v) is not bool and isinstance(v, int | float) and v == expected
-
-
-def _as_float(number: int | float) -> float:
-    """float(), saturating: an int beyond the double range is ±inf rather than an OverflowError."""
-    try:
-        return float(number)
-    except OverflowError:
-        return math.inf if number > 0 else -math.inf
-
-
-def _number(value: Any) -> float | None:
-    if isinstance(value, bool):
-        return None
-    if isinstance(value, int | float):
-        return _as_float(value)
-    if isinstance(value, str) and len(value) <= 64:
-        try:
-            number = float(value)
-        except ValueError:
-            return None
-        return number if math.isfinite(number) else None
-    return None
-
-
-def _glob_regex(pattern: str) -> str:
-    return "(?s)" + "".join(".*" if c == "*" else "." if c == "?" else re.escape(c) for c in pattern)
-
-
-def _address(value: Any) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
-    if not isinstance(value, str) or len(value) > 64:
-        return None
-    try:
-        address = ipaddress.ip_address(value.strip())
-    except ValueError:
-        return None
-    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
-        return address.ipv4_mapped
-    return address
-
-
-def _digest(text: str) -> bytes:
-    return hashlib.sha256(text.encode("utf-8", "surrogatepass")).digest()
-
-
-def _secret_key(value: Any) -> tuple[str, Any] | None:
-    """Comparison key for values of secret-bearing sources: strings by digest, never raw."""
-    return ("sha256", _digest(value)) if isinstance(value, str) else typed_key(value)
-
-
-def _constant_time_equals(expected: str) -> Callable[[Any], bool]:
-    want = _digest(expected)
-    return lambda v: isinstance(v, str) and hmac.compare_digest(_digest(v), want)
-
-
 class _Compiler:
     def __init__(self, data: Mapping[str, Any], secrets: SecretLookup) -> None:
         self.data = data
         self.secrets = secrets
         self.errors: list[tuple[Loc, str, bool]] = []
         self.redact = frozenset(data.get("redact", ()))
-        self.secret_names = set(data.get("secrets", {}))
+        self.secret_names = frozenset(data.get("secrets", {}))
 
     def error(self, loc: Loc, message: str, *, at_key: bool = False) -> None:
         self.errors.append((loc, message, at_key))
 
     # -- conditions ---------------------------------------------------------------------------
-    def operator_test(self, op: str, arg: Any, loc: Loc, sensitive: bool = False) -> Callable[[Any], bool] | None:
-        """The per-value test of one operator. Equality on secret-bearing sources compares SHA-256
-        digests (constant time for equals, digest-keyed sets for one_of), never the raw values."""
-        if op in ("equals", "not_equals"):
-            eq = _constant_time_equals(arg) if sensitive and isinstance(arg, str) else _equals(arg)
-            return eq if op == "equals" else lambda v: not eq(v)
-        if op in ("one_of", "not_one_of"):
-            key_of = _secret_key if sensitive else typed_key
-            keys = frozenset(k for k in map(key_of, arg) if k is not None)
-            if op == "one_of":
-                return lambda v: key_of(v) in keys
-            return lambda v: key_of(v) not in keys  # like not_equals: any present value but these
-        if op == "prefix":
-            return lambda v: isinstance(v, str) and v.startswith(arg)
-        if op == "suffix":
-            return lambda v: isinstance(v, str) and v.endswith(arg)
-        if op == "contains":
-            return lambda v: isinstance(v, str) and arg in v
-        if op in ("regex", "glob"):
-            try:
-                matcher = FullMatcher(arg if op == "regex" else _glob_regex(arg))
-            except RegexError as exc:
-                self.error(loc, str(exc))
-                return None
-            return lambda v: isinstance(v, str) and matcher(v)
-        if op == "cidr":
-            networks = []
-            for i, text in enumerate([arg] if isinstance(arg, str) else arg):
-                try:
-                    networks.append(ipaddress.ip_network(text, strict=False))
-                except ValueError:
-                    self.error(loc if isinstance(arg, str) else (*loc, i), f"invalid CIDR {text!r}")
-            nets = tuple(networks)
-
-            def in_networks(v: Any) -> bool:
-                address = _address(v)
-                return address is not None and any(address in n for n in nets)
-
-            return in_networks
-        if op in ("lt", "le", "gt", "ge"):
-            bound = _as_float(arg)
-            compare: Callable[[float], bool] = {
-                "lt": lambda n: n < bound,
-                "le": lambda n: n <= bound,
-                "gt": lambda n: n > bound,
-                "ge": lambda n: n >= bound,
-            }[op]
-
-            def numeric(v: Any) -> bool:
-                n = _number(v)
-                return n is not None and compare(n)
-
-            return numeric
-        if op == "secret":
-            if arg not in self.secret_names:
-                self.error(loc, f"unknown secret {arg!r}; declare it under `secrets:`")
-                return None
-            lookup, name = self.secrets, arg
-
-            def secret_equals(v: Any) -> bool:
-                secret = lookup(name)
-                if secret is None or not isinstance(v, str):
-                    return False
-                return hmac.compare_digest(_digest(v), _digest(secret))
-
-            return secret_equals
-        self.error(loc, f"unknown operator {op!r}")  # pragma: no cover - the model forbids it
-        return None
+    def operator_test(self, op: str, arg: Any, loc: Loc, sensitive: bool) -> Callable[[Any], bool] | None:
+        """The per-value test of one operator (operators.py), or None after recording what is wrong."""
+        operator = OPERATORS.get(op)
+        if operator is None:  # pragma: no cover - the model forbids it
+            self.error(loc, f"unknown operator {op!r}")
+            return None
+        try:
+            return operator.build(arg, Setting(sensitive, self.secrets, self.secret_names))
+        except OperatorError as exc:
+            for index, message in exc.problems:
+                self.error(loc if index is None else (*loc, index), message)
+            return None
 
     def condition(self, source: str, spec: Any, loc: Loc) -> list[Node]:
         try:
@@ -219,33 +84,29 @@ class _Compiler:
         if not ops:
             self.error(loc, "condition has no operator (equals, one_of, regex, exists, ...)")
             return []
-        checks: list[Node] = []
+        checks: list[Check] = []
         for op, arg in ops.items():
             op_loc = (*loc, op)
-            missing: bool | None = None
-            if op == "exists":
-                test: Callable[[Any], bool] | None = (lambda v: True) if arg else (lambda v: False)
-                missing = None if arg else True
-            elif op == "not":
+            operator = OPERATORS.get(op)
+            if op == "not":
                 test = self.negated(arg, op_loc, sensitive)
             else:
                 test = self.operator_test(op, arg, op_loc, sensitive)
-            if test is None:
+            if test is None or (operator is None and op != "not"):
                 continue
-            index_key = None
-            if op == "equals" and mode == "single":  # what RuleIndex may key this rule on
-                index_key = (_secret_key if sensitive else typed_key)(arg)
+            when_missing = operator.when_missing(arg) if operator and operator.when_missing else None
+            indexable = operator is not None and operator.indexable and mode == "single"
+            equals_key = key_function(sensitive)(arg) if indexable else None  # what RuleIndex may key on
             shown = f"secret:{arg}" if op == "secret" else REDACTED if sensitive else arg
-            checks.append(Check(source, op, shown, get, test, mode, missing, sensitive, op_loc, index_key))
-        parts = [c for c in checks if isinstance(c, Check)]
-        if mode == "any" and len(parts) > 1:  # one value must satisfy every operator, not each op a value of its own
-            tests = [c.test for c in parts]
-            missing_all = True if all(c.missing for c in parts) else None
+            checks.append(Check(source, op, shown, get, test, mode, when_missing, sensitive, op_loc, equals_key))
+        if mode == "any" and len(checks) > 1:  # one value must satisfy every operator, not each op a value of its own
+            tests = [c.test for c in checks]
+            missing_all = True if all(c.holds_when_missing for c in checks) else None
             return [
                 Check(
                     source,
-                    "+".join(c.op for c in parts),
-                    {c.op: c.expected for c in parts},
+                    "+".join(c.op for c in checks),
+                    {c.op: c.expected for c in checks},
                     get,
                     lambda v: all(t(v) for t in tests),
                     mode,
@@ -254,14 +115,15 @@ class _Compiler:
                     loc,
                 )
             ]
-        return checks
+        nodes: list[Node] = list(checks)
+        return nodes
 
     def negated(self, spec: Any, loc: Loc, sensitive: bool) -> Callable[[Any], bool] | None:
         if not isinstance(spec, dict):
             spec = {"one_of" if isinstance(spec, list) else "equals": spec}
         tests = []
         for op, arg in spec.items():
-            if op in ("exists", "values", "not"):
+            if op == "values" or op == "not" or (op in OPERATORS and not OPERATORS[op].in_not):
                 if op != "values" or arg != "single":
                     self.error((*loc, op), f"`{op}` cannot be used inside `not`")
                 continue
@@ -347,6 +209,8 @@ class _Compiler:
         if len(parts) == len(iam) and "*" not in iam:
             exact = path
             return RoutePattern(text, method, exact, exact.__eq__, iam_path)
+        from authorizer.policy.regex import FullMatcher, RegexError  # RE2: only policies with wildcard routes
+
         try:
             matcher = FullMatcher("(?s)" + "".join(parts))
         except RegexError as exc:  # pragma: no cover - built from escaped pieces
@@ -419,23 +283,9 @@ def _index_keys(rule: CompiledRule) -> dict[str, Any]:
     if rule.routes and all(p.exact_path is not None and p.method != "*" for p in rule.routes):
         keys["route"] = frozenset(f"{p.method} {p.exact_path}" if p.method else p.text for p in rule.routes)
     for node in rule.conditions:
-        if isinstance(node, Check) and node.index_key is not None:
-            keys.setdefault(node.source, frozenset([node.index_key]))
+        if isinstance(node, Check) and node.equals_key is not None:
+            keys.setdefault(node.source, frozenset([node.equals_key]))
     return keys
-
-
-def _route_key(r: Request) -> str:
-    return r.arn.route
-
-
-def _source_key(get: Getter, key_of: Callable[[Any], Any]) -> Callable[[Request], Any]:
-    def key(r: Request) -> Any:
-        values = get(r)
-        if values is None or (len(values) > 1 and len(set(values)) > 1):
-            return None
-        return key_of(values[0])
-
-    return key
 
 
 def build_index(rules: tuple[CompiledRule, ...]) -> RuleIndex:
@@ -452,10 +302,9 @@ def build_index(rules: tuple[CompiledRule, ...]) -> RuleIndex:
             buckets.setdefault(value, []).append(rule)
     table = {value: tuple(sorted((*keyed, *rest), key=lambda r: r.position)) for value, keyed in buckets.items()}
     if best == "route":
-        return RuleIndex(_route_key, table, rest, "route")
+        return RuleIndex("route", table, rest)
     check = next(n for r in rules for n in r.conditions if isinstance(n, Check) and n.source == best)
-    key_of = _secret_key if check.sensitive else typed_key
-    return RuleIndex(_source_key(check.get, key_of), table, rest, best, key_of)
+    return RuleIndex(best, table, rest, check.get, key_function(check.sensitive))
 
 
 def compile_policy(
@@ -464,9 +313,4 @@ def compile_policy(
     """Compile validated policy data (the model's dump); raise CompileErrors with every problem."""
     if secrets is None:
         secrets = secret_lookup(data.get("secrets", {}))
-    policy = _Compiler(data, secrets).policy(name, digest)
-    try:
-        fast = build(policy)
-    except Exception:  # a generator bug must not lose a good policy: the engine decides it alone (logged on load)
-        return policy
-    return dataclasses.replace(policy, fast=fast)
+    return _Compiler(data, secrets).policy(name, digest)

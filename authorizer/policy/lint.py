@@ -21,9 +21,9 @@ from collections.abc import Hashable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from authorizer.policy.compile import typed_key
-from authorizer.policy.compiled import AllOf, AnyOf, Check, CompiledPolicy, CompiledRule, JmesCheck, Node, Not
 from authorizer.policy.errors import Loc
+from authorizer.policy.ir import AllOf, AnyOf, Check, CompiledPolicy, CompiledRule, JmesCheck, Node, Not
+from authorizer.policy.operators import typed_key
 
 LintWarning = tuple[Loc, str]
 _TOKEN_ONLY_ABSENT = ("header.", "query.", "stage.", "path.", "cookie.", "context.")
@@ -86,9 +86,9 @@ class _Linter:
             return True
         if not (isinstance(a, Check) and isinstance(b, Check)) or a.source != b.source or a.mode != b.mode:
             return False
-        if a.op == "exists" and a.missing is None:  # exists: true, implied by any test on a present value
-            return b.missing is None
-        if b.missing is not None or a.op == "secret" or a.mode not in ("single", "joined"):
+        if a.op == "exists" and a.holds_when_missing is None:  # exists: true, implied by any test on a present value
+            return b.holds_when_missing is None
+        if b.holds_when_missing is not None or a.op == "secret" or a.mode not in ("single", "joined"):
             return False
         candidates = self.finite(b)
         if candidates is not None:
@@ -111,7 +111,7 @@ class _Linter:
     def keyed(self, conditions: tuple[Node, ...]) -> dict[str, frozenset[Hashable]]:
         keyed: dict[str, frozenset[Hashable]] = {}
         for node in conditions:
-            if isinstance(node, Check) and node.mode == "single" and node.missing is None:
+            if isinstance(node, Check) and node.mode == "single" and node.holds_when_missing is None:
                 candidates = self.finite(node)
                 if candidates is not None:
                     values = frozenset(typed_key(v) for v in candidates)
@@ -125,7 +125,7 @@ class _Linter:
         for check in checks:
             by_source.setdefault(check.source, []).append(check)
         for source, group in by_source.items():
-            if any(c.missing is True for c in group) and any(c.missing is None for c in group):
+            if any(c.holds_when_missing is True for c in group) and any(c.holds_when_missing is None for c in group):
                 return f"{source} must be absent (exists: false) and also pass another test"
             for mode in ("single", "joined"):
                 found = self.empty_range(source, [c for c in group if c.mode == mode and c.op != "secret"])
@@ -133,10 +133,16 @@ class _Linter:
                     return found
         kinds = self.possible_kinds(by_source.get("kind", []))
         if kinds == {"token"}:
-            needs = [c.source for c in checks if c.missing is None and c.source.startswith(_TOKEN_ONLY_ABSENT)]
+            needs = [
+                c.source for c in checks if c.holds_when_missing is None and c.source.startswith(_TOKEN_ONLY_ABSENT)
+            ]
             if needs or "source_ip" in by_source:
                 return f"it only applies to TOKEN events, which carry no {(needs or ['source_ip'])[0]}"
-        if kinds is not None and "token" not in kinds and any(c.missing is None for c in by_source.get("token", [])):
+        if (
+            kinds is not None
+            and "token" not in kinds
+            and any(c.holds_when_missing is None for c in by_source.get("token", []))
+        ):
             return "it tests `token`, which only TOKEN events carry, but excludes kind token"
         return None
 

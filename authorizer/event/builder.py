@@ -1,10 +1,10 @@
 """Build the exact authorizer event API Gateway would send, from a compact description of a request.
 
 Used by policy test suites (a case names headers/query/stage variables and a kind) and by the
-local gateway (`authorizer serve`, from a real HTTP request). Shapes follow apigw-domain.md §1:
+local gateway (`authorizer serve`, from a real HTTP request). Shapes follow docs/api-gateway.md:
 REST and WebSocket keep header case as received and carry multiValue maps (single-value maps hold
 the last value); HTTP APIs lowercase header names; payload 2.0 comma-joins repeated names and
-moves cookies to `cookies[]`; ARNs carry the concrete path.
+moves cookies to `cookies[]`; ARNs carry the concrete path. One builder method per kind (`BUILDERS`).
 """
 
 from __future__ import annotations
@@ -16,8 +16,9 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import quote
 
+from authorizer.event.kinds import EventKind, kind_named
+
 MultiMap = Mapping[str, str | Sequence[str]]
-EVENT_KINDS = ("token", "rest", "websocket", "http-v1", "http-v2")
 
 
 def _multi(values: MultiMap | None) -> dict[str, list[str]]:
@@ -51,22 +52,16 @@ class RequestSpec:
     request_id: str | None = None
     now: float | None = None
 
-    def arn(self, kind: str) -> str:
+    def arn(self, kind: EventKind) -> str:
         prefix = f"arn:{self.partition}:execute-api:{self.region}:{self.account_id}:{self.api_id}/{self.stage}"
-        if kind == "websocket":
+        if kind.connect:
             return f"{prefix}/$connect"
         return f"{prefix}/{self.method.upper()}/{self.path.lstrip('/')}"
 
-    def to_event(self, kind: str) -> dict[str, Any]:
-        if kind not in EVENT_KINDS:
-            raise ValueError(f"unknown event kind {kind!r}; one of {', '.join(EVENT_KINDS)}")
-        return {
-            "token": self._token,
-            "rest": self._rest,
-            "websocket": self._websocket,
-            "http-v1": self._http_v1,
-            "http-v2": self._http_v2,
-        }[kind]()
+    def to_event(self, kind: str | EventKind) -> dict[str, Any]:
+        """The event API Gateway sends an authorizer of this kind (a name from `kinds.NAMES`, or the kind)."""
+        found = kind_named(kind) if isinstance(kind, str) else kind
+        return BUILDERS[found.name](self, found)
 
     # -- common parts ------------------------------------------------------------------------
     def _clock(self) -> tuple[int, str]:
@@ -105,21 +100,24 @@ class RequestSpec:
         }
 
     # -- the five kinds ----------------------------------------------------------------------
-    def _token(self) -> dict[str, Any]:
+    def _token(self, kind: EventKind) -> dict[str, Any]:
         token = self.token
         if token is None:
             for name, values in _multi(self.headers).items():
                 if name.lower() == "authorization" and values:
                     token = values[-1]
-        return {"type": "TOKEN", "authorizationToken": token or "", "methodArn": self.arn("token")}
+        event: dict[str, Any] = {"type": kind.type, kind.arn_field: self.arn(kind)}
+        if kind.token_field is not None:
+            event[kind.token_field] = token or ""
+        return event
 
-    def _rest(self) -> dict[str, Any]:
+    def _rest(self, kind: EventKind) -> dict[str, Any]:
         epoch, stamp = self._clock()
         request_id = self._id()
         method = self.method.upper()
         return {
-            "type": "REQUEST",
-            "methodArn": self.arn("rest"),
+            "type": kind.type,
+            kind.arn_field: self.arn(kind),
             "resource": self._resource(),
             "path": self.path,
             "httpMethod": method,
@@ -144,12 +142,12 @@ class RequestSpec:
             },
         }
 
-    def _websocket(self) -> dict[str, Any]:
+    def _websocket(self, kind: EventKind) -> dict[str, Any]:
         epoch, stamp = self._clock()
         request_id = self._id()
         return {
-            "type": "REQUEST",
-            "methodArn": self.arn("websocket"),
+            "type": kind.type,
+            kind.arn_field: self.arn(kind),
             **self._rest_like(False),
             "requestContext": {
                 "routeKey": "$connect",
@@ -170,9 +168,9 @@ class RequestSpec:
             },
         }
 
-    def _http_v1(self) -> dict[str, Any]:
-        event = self._rest()
-        event["version"] = "1.0"
+    def _http_v1(self, kind: EventKind) -> dict[str, Any]:
+        event = self._rest(kind)
+        event["version"] = kind.version
         event.update(self._rest_like(True))
         identity = ",".join(self.identity_source or ())
         event["identitySource"] = identity
@@ -180,16 +178,16 @@ class RequestSpec:
         event["requestContext"]["domainPrefix"] = self.api_id
         return event
 
-    def _http_v2(self) -> dict[str, Any]:
+    def _http_v2(self, kind: EventKind) -> dict[str, Any]:
         epoch, stamp = self._clock()
         method = self.method.upper()
         route_key = self.route_key or "$default"
         headers = {k: ",".join(v) for k, v in self._headers(True).items() if k != "cookie"}
         cookies = [c.strip() for v in self._headers(True).get("cookie", []) for c in v.split(";") if c.strip()]
         event: dict[str, Any] = {
-            "version": "2.0",
-            "type": "REQUEST",
-            "routeArn": self.arn("http-v2"),
+            "version": kind.version,
+            "type": kind.type,
+            kind.arn_field: self.arn(kind),
             "routeKey": route_key,
             "rawPath": self.path,
             "rawQueryString": self._raw_query(),
@@ -222,3 +220,12 @@ class RequestSpec:
         if cookies:
             event["cookies"] = cookies
         return event
+
+
+BUILDERS = {  # kind name → its builder (tests/test_kinds.py: one per kind)
+    "token": RequestSpec._token,
+    "rest": RequestSpec._rest,
+    "websocket": RequestSpec._websocket,
+    "http-v1": RequestSpec._http_v1,
+    "http-v2": RequestSpec._http_v2,
+}

@@ -10,15 +10,15 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from authorizer.arn import MAX_RESOURCE_LENGTH
-from authorizer.decision import Decision
-from authorizer.request import Request
+from authorizer.decide.decision import Decision
+from authorizer.event.arn import MAX_RESOURCE_LENGTH
+from authorizer.event.kinds import EventKind
+from authorizer.event.request import Request
 
 ResponseMode = Literal["iam", "simple"]
 IAM_VERSION = "2012-10-17"
-_SCALAR_CONTEXT_KINDS = ("token", "rest", "websocket")  # HTTP APIs accept JSON objects and arrays
-_SCALARS = (str, int, float, bool)
-_SCALAR_TYPES = frozenset(_SCALARS)  # one C-level pass accepts the usual context; anything else is looked at closely
+SCALARS = (str, int, float, bool)  # what REST and WebSocket accept as context values (and a principal may be)
+_SCALAR_TYPES = frozenset(SCALARS)  # one C-level pass accepts the usual context; anything else is looked at closely
 _NO_CONTEXT: dict[str, Any] = {}  # never written to
 
 
@@ -26,8 +26,8 @@ class InvalidResponse(ValueError):
     """A response API Gateway would reject with a 500; refused instead."""
 
 
-def uses_simple(mode: ResponseMode, kind: str) -> bool:
-    return mode == "simple" and kind == "http-v2"
+def uses_simple(mode: ResponseMode, kind: EventKind) -> bool:
+    return mode == "simple" and kind.simple_responses
 
 
 def render(decision: Decision, r: Request, mode: ResponseMode) -> dict[str, Any] | None:
@@ -73,7 +73,7 @@ def iam_response(
     return response
 
 
-def check(response: dict[str, Any], kind: str) -> None:
+def check(response: dict[str, Any], kind: EventKind) -> None:
     """Refuse what API Gateway would answer with a 500 (AuthorizerConfigurationException)."""
     check_principal(response.get("principalId"))
     for statement in response["policyDocument"]["Statement"]:
@@ -95,8 +95,8 @@ def check_resources(resources: Any) -> None:
             raise InvalidResponse(f"policy resource longer than {MAX_RESOURCE_LENGTH} characters")
 
 
-def check_context(context: dict[str, Any], kind: str) -> None:
-    if kind in _SCALAR_CONTEXT_KINDS and not _SCALAR_TYPES.issuperset(map(type, context.values())):
+def check_context(context: dict[str, Any], kind: EventKind) -> None:
+    if kind.scalar_context and not _SCALAR_TYPES.issuperset(map(type, context.values())):
         for key, value in context.items():
-            if not isinstance(value, _SCALARS):
+            if not isinstance(value, SCALARS):
                 raise InvalidResponse(f"context value {key!r} must be a string, number or boolean for {kind}")

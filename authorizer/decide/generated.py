@@ -1,40 +1,52 @@
-"""A compiled policy as generated Python: the warm path of `lambda_handler`.
+"""A compiled policy as generated Python: the back end `lambda_handler` uses when no record is wanted.
 
 The engine (engine.py) walks rule and condition objects: a call per condition and per lookup, a
 Request and a Decision per event. Here the same rules become straight-line Python, generated once
-at load: each lookup read at most once per request, string equality inline, every other test the
-very function the engine calls, responses built by response.py. Nothing from the policy is
-written into the source: values, names and tests are bound by reference (`c0`, `c1`, ...), so no
-policy text can change the code.
+per policy: each lookup read at most once per request, plain string equality written out, every
+other test through `conditions.judge` (the engine's own definition), combinators and JMESPath
+through `conditions.holds`, outputs and resources through `outcome.py`, responses built and
+checked by `response.py`. Nothing from the policy is written into the source: values, names and
+tests are bound by reference (`c0`, `c1`, ...), so no policy text can change the code.
 
 Two shapes. A small policy without an index is one function, each rule a block left with `break`,
 lookups in locals. Otherwise each rule is a function (lookups shared through a list) and the index
 picks which to try; rules that differ only in their values (1,000 API keys) share one compiled
-body, so compiling stays proportional to the number of distinct rule shapes.
+body, so generating stays proportional to the number of distinct rule shapes.
 
 The generated code answers only when it answers exactly as the engine would. Whatever else happens
 (an output source missing or ambiguous, a response API Gateway would reject, any exception) it
-gives FALLBACK, and the handler asks the engine, which refuses and logs why. The engine stays the
-reference: `--explain`, decision logs and metrics go through it, and tests hold the two to the
-same answers over random policies and events.
+gives FALLBACK, and the caller asks the engine, which refuses and says why. This module never
+imports the engine: tests hold the two to the same answers over random policies and events.
 """
 
 from __future__ import annotations
 
+import dataclasses
+import logging
 from collections.abc import Callable
 from typing import Any
 
-from authorizer.arn import ExecuteApiArn
-from authorizer.engine import resources
-from authorizer.policy.compiled import Check, CompiledPolicy, CompiledRule, Node, Output
+from authorizer.decide.candidates import index_key
+from authorizer.decide.conditions import ambiguous, holds, judge
+from authorizer.decide.outcome import (
+    NO_MATCH_PRINCIPAL,
+    UNRESOLVED,
+    no_match_scope,
+    principal_id,
+    resolved,
+    resources,
+    usage_key,
+)
+from authorizer.decide.response import InvalidResponse, check_context, check_resources, iam_response, simple_response
+from authorizer.event.arn import ExecuteApiArn
+from authorizer.event.kinds import REST, EventKind
+from authorizer.event.request import Request
+from authorizer.policy.ir import Check, CompiledPolicy, CompiledRule, Node, Output
 from authorizer.policy.sources import lookup
-from authorizer.request import Request
-from authorizer.response import InvalidResponse, check_context, check_resources, iam_response, simple_response
 
-FastDecide = Callable[[dict[str, Any], str, str, ExecuteApiArn, bool], Any]
-INLINE_MAX_RULES = 32  # beyond this (or with an index) rules become functions: bounded compile time
-_SCALARS = (str, int, float, bool)
-_AMBIGUOUS = "len(v) > 1 and len(set(v)) > 1"  # several different values: the engine's "unknown"
+log = logging.getLogger("authorizer.policy")
+FastDecide = Callable[[dict[str, Any], EventKind, str, ExecuteApiArn, bool], Any]
+INLINE_MAX_RULES = 32  # beyond this (or with an index) rules become functions: bounded generation time
 
 
 class _Fallback:
@@ -49,8 +61,15 @@ _GLOBALS = {
     "UNSET": _UNSET,
     "NO_MATCH": _NO_MATCH,
     "FALLBACK": FALLBACK,
-    "SCALARS": _SCALARS,
+    "UNRESOLVED": UNRESOLVED,
     "Request": Request,
+    "AMBIGUOUS": ambiguous,
+    "JUDGE": judge,
+    "HOLDS": holds,
+    "RESOLVED": resolved,
+    "PRINCIPAL": principal_id,
+    "USAGE_KEY": usage_key,
+    "INDEX_KEY": index_key,
     "RESOURCES": resources,
     "IAM": iam_response,
     "SIMPLE": simple_response,
@@ -95,36 +114,21 @@ class _Body:
     def condition(self, indent: int, node: Node) -> None:
         """Lines that run `fail` unless the node is True (three-valued: unknown fails too)."""
         fail = self.fail
-        if not isinstance(node, Check):  # combinators and JMESPath: the engine's own node, on a Request
+        if not isinstance(node, Check):  # combinators and JMESPath: on a Request, as the engine does
             request = self.slot("request")
             self.emit(indent, f"if {request} is UNSET:")
             self.emit(indent + 1, f"{request} = Request(ev)")
-            self.emit(indent, f"if {self.bind(node)}.eval({request}) is not True:")
+            self.emit(indent, f"if HOLDS({self.bind(node)}, {request}) is not True:")
             self.emit(indent + 1, fail)
             return
         self.load(indent, node.source)
-        if node.missing is True:  # `exists: false`: a missing source holds
-            self.emit(indent, "if v is not None:")
-            indent += 1
+        key = node.equals_key  # ("str", text): plain string equality, the one test worth writing out
+        if key is not None and key[0] == "str":  # `judge` for equality on one value, without the calls
+            self.emit(indent, "if v is None or (len(v) != 1 and AMBIGUOUS(v)):")
+            self.emit(indent + 1, fail)
+            self.emit(indent, f"if v[0] != {self.bind(key[1])}:")
         else:
-            self.emit(indent, "if v is None:")
-            self.emit(indent + 1, fail)
-        if node.mode == "single":
-            self.emit(indent, f"if {_AMBIGUOUS}:")
-            self.emit(indent + 1, fail)
-            key = node.index_key  # ("str", text): a plain string equality, the one test worth inlining
-            held = (
-                f"v[0] == {self.bind(key[1])}"
-                if key is not None and key[0] == "str"
-                else f"{self.bind(node.test)}(v[0])"
-            )
-        elif node.mode == "any":
-            held = f"any({self.bind(node.test)}(x) for x in v)"
-        elif node.mode == "all":
-            held = f"all({self.bind(node.test)}(x) for x in v)"
-        else:  # joined
-            held = f'{self.bind(node.test)}(",".join(str(x) for x in v))'
-        self.emit(indent, f"if ({held}) is not True:")
+            self.emit(indent, f"if JUDGE({self.bind(node)}, v) is not True:")
         self.emit(indent + 1, fail)
 
     # -- outcome -------------------------------------------------------------------------------
@@ -134,31 +138,31 @@ class _Body:
             self.emit(indent, f"{target} = {self.bind(output.literal)}")
             return
         self.load(indent, output.source)
-        self.emit(indent, f"if v is None or {_AMBIGUOUS}:")
+        self.emit(indent, f"{target} = RESOLVED(v)")
+        self.emit(indent, f"if {target} is UNRESOLVED:")
         self.emit(indent + 1, "return FALLBACK")
-        self.emit(indent, f"{target} = v[0]")
 
     def outcome(self, indent: int, rule: CompiledRule) -> None:
         """The rule's response. What response.check would refuse is checked here once when it cannot
         vary (a literal principal or context), per request otherwise (resources, request values)."""
         principal = rule.principal
         if principal.source is None:
-            literal = principal.literal
-            if not isinstance(literal, _SCALARS) or isinstance(literal, bool) or literal == "":
+            literal = principal_id(principal.literal)
+            if literal is None:
                 self.emit(indent, "return FALLBACK")  # the engine refuses: the principal is unusable
                 return
-            self.emit(indent, f"p = {self.bind(str(literal))}")
-        else:  # a non-empty scalar: str() of it passes check_principal
+            self.emit(indent, f"p = {self.bind(literal)}")
+        else:
             self.value(indent, principal, "p")
-            self.emit(indent, 'if not isinstance(p, SCALARS) or isinstance(p, bool) or p == "":')
+            self.emit(indent, "p = PRINCIPAL(p)")
+            self.emit(indent, "if p is None:")
             self.emit(indent + 1, "return FALLBACK")
-            self.emit(indent, "p = str(p)")
         context_checked = False
         if rule.literal_context is not None:
             pairs = ", ".join(f"{self.bind(k)}: {self.bind(v)}" for k, v in rule.literal_context.items())
             self.emit(indent, f"c = {{{pairs}}}")
             try:
-                check_context(rule.literal_context, "rest")  # the strictest kind: then every kind accepts it
+                check_context(rule.literal_context, REST)  # the strictest kind: then every kind accepts it
                 context_checked = True
             except InvalidResponse:
                 pass
@@ -170,7 +174,7 @@ class _Body:
             self.emit(indent, "u = None")
         else:
             self.value(indent, rule.usage_identifier_key, "u")
-            self.emit(indent, "u = None if u is None else str(u)")
+            self.emit(indent, "u = USAGE_KEY(u)")
         self.emit(indent, "if simple:")
         self.emit(indent + 1, f"return SIMPLE({rule.effect == 'allow'}, c)")
         if rule.resource == "method":
@@ -196,10 +200,9 @@ class _Body:
         if policy.on_no_match != "deny":
             self.emit(indent, "return None")
             return
-        scope = "method" if policy.resource == "routes" else policy.resource
-        self.emit(indent, f"r = RESOURCES(None, {self.bind(scope)}, a, text)")
+        self.emit(indent, f"r = RESOURCES(None, {self.bind(no_match_scope(policy))}, a, text)")
         self.emit(indent, "CHECK_RESOURCES(r)")
-        self.emit(indent, "return IAM('anonymous', 'deny', r, {}, None)")
+        self.emit(indent, f"return IAM({self.bind(NO_MATCH_PRINCIPAL)}, 'deny', r, {{}}, None)")
 
 
 _SIGNATURE = "(ev, kind, text, a, simple)"
@@ -209,7 +212,7 @@ def generate(policy: CompiledPolicy) -> tuple[str, dict[str, Any], dict[int, tup
     """The source defining `decide(ev, kind, text, a, simple)`, its namespace, and for rule functions,
     position → (the factory that makes it, the values to make it with)."""
     slots: dict[str, int] = {}
-    if policy.index.key is None and len(policy.rules) <= INLINE_MAX_RULES:
+    if policy.index.keyed_on is None and len(policy.rules) <= INLINE_MAX_RULES:
         body = _Body("", slots, slot_in_list=False, fail="break")
         for position, rule in enumerate(policy.rules):
             body.prefix = f"r{position}_"
@@ -240,13 +243,14 @@ def generate(policy: CompiledPolicy) -> tuple[str, dict[str, Any], dict[int, tup
             ]
         makers[rule.position] = (factory, [value for _, value in body.bound])
     top = _Body("n_", slots, slot_in_list=True, fail="")
-    if policy.index.key is None:
+    index = policy.index
+    if index.keyed_on is None:
         top.emit(1, "key = None")
-    elif policy.index.describes == "route":
+    elif index.get is None:  # keyed on the route
         top.emit(1, "key = a.route")
     else:
-        top.load(1, policy.index.describes)
-        top.emit(1, f"key = None if v is None or {_AMBIGUOUS} else {top.bind(policy.index.value_key)}(v[0])")
+        top.load(1, index.keyed_on)
+        top.emit(1, f"key = INDEX_KEY({top.bind(index)}, v)")
     top.emit(1, "for rule in TABLE.get(key, REST):")
     top.emit(2, "out = rule(ev, kind, text, a, simple, m)")
     top.emit(2, "if out is not NO_MATCH:")
@@ -270,3 +274,14 @@ def build(policy: CompiledPolicy) -> FastDecide:
         namespace["REST"] = functions(policy.index.rest)
     decide: FastDecide = namespace["decide"]
     return decide
+
+
+def with_generated(policy: CompiledPolicy, where: str) -> CompiledPolicy:
+    """The policy with its generated decision function attached; unchanged (the engine deciding
+    every request, logged as a warning) if generating fails: a generator bug must not lose a good policy."""
+    try:
+        fast = build(policy)
+    except Exception:
+        log.warning("policy %s: no generated decision function; the engine decides every request", where)
+        return policy
+    return dataclasses.replace(policy, fast=fast)

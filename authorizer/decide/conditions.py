@@ -1,0 +1,121 @@
+"""Conditions in three-valued logic: True, False, or None ("unknown": a source was missing or
+arrived with conflicting values).
+
+A rule applies only on True, and `not` leaves unknown unknown, so a missing key never satisfies a
+condition, negative ones included. `judge` is the one definition of what a check answers for the
+values read (value modes, `exists: false`, several different values); `holds` evaluates a whole
+condition tree. The engine evaluates every condition through them; the generated code calls
+`judge` for every test it does not write out itself, and `holds` for combinators and JMESPath.
+
+With a Trace, `holds` records every check it evaluates, and combinators evaluate every child so
+that the trace shows each alternative; without one, it stops as soon as the answer is known. Both
+answer the same.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+from authorizer.decide.decision import ConditionOutcome, Trace
+from authorizer.event.readers import Values
+from authorizer.event.request import Request
+from authorizer.policy.ir import AllOf, AnyOf, Check, JmesCheck, Node, Not
+from authorizer.policy.sources import REDACTED
+
+Result = bool | None
+
+
+def ambiguous(values: Values) -> bool:
+    """Several different values for one name (a header sent twice, ...): a single-valued condition is unknown."""
+    return len(values) > 1 and len(set(values)) > 1
+
+
+def judge(check: Check, values: Values | None) -> Result:
+    """What one check answers for the values its source holds (None: missing)."""
+    if values is None:
+        return check.holds_when_missing
+    mode = check.mode
+    if mode == "single":
+        return None if ambiguous(values) else check.test(values[0])
+    if mode == "any":
+        return any(check.test(v) for v in values)
+    if mode == "all":
+        return all(check.test(v) for v in values)
+    return check.test(",".join(str(v) for v in values))  # joined
+
+
+def holds(node: Node, r: Request, trace: Trace | None = None) -> Result:
+    """What a condition tree answers for a request (recording each check in `trace` when given)."""
+    if isinstance(node, Check):
+        return judge(node, node.get(r)) if trace is None else _traced(node, r, trace)
+    if isinstance(node, AllOf):
+        return _all(_each(node.children, r, trace))
+    if isinstance(node, AnyOf):
+        return _any(_each(node.children, r, trace))
+    if isinstance(node, Not):
+        result = holds(node.child, r, trace)
+        return None if result is None else not result
+    return _jmespath(node, r, trace)
+
+
+def _each(children: tuple[Node, ...], r: Request, trace: Trace | None) -> Iterable[Result]:
+    results = (holds(child, r, trace) for child in children)
+    return results if trace is None else list(results)  # a trace shows every alternative
+
+
+def _all(results: Iterable[Result]) -> Result:
+    unknown = False
+    for result in results:
+        if result is False:
+            return False
+        if result is None:
+            unknown = True
+    return None if unknown else True
+
+
+def _any(results: Iterable[Result]) -> Result:
+    unknown = False
+    for result in results:
+        if result is True:
+            return True
+        if result is None:
+            unknown = True
+    return None if unknown else False
+
+
+def _jmespath(node: JmesCheck, r: Request, trace: Trace | None) -> Result:
+    """The escape hatch: the expression must yield exactly true; an error in it is unknown."""
+    try:
+        result: Result = node.search(r.view()) is True
+    except Exception:  # JMESPath raises on type errors in functions
+        result = None
+    if trace is not None:
+        outcome: ConditionOutcome = "error" if result is None else "true" if result else "false"
+        trace.record("jmespath", "jmespath", node.expression, None, outcome, node.loc)
+    return result
+
+
+def _shown(values: Values | None, sensitive: bool) -> Any:
+    if values is None:
+        return None
+    if sensitive:
+        return REDACTED
+    return values[0] if len(values) == 1 else list(values)
+
+
+def _traced(check: Check, r: Request, trace: Trace) -> Result:
+    try:
+        values = check.get(r)
+        result = judge(check, values)
+    except Exception:  # recorded, then handled as any error is: the request is refused
+        trace.record(check.source, check.op, check.expected, None, "error", check.loc)
+        raise
+    if values is None:
+        outcome: ConditionOutcome = "true" if result else "missing"
+    elif result is None:
+        outcome = "ambiguous"
+    else:
+        outcome = "true" if result else "false"
+    trace.record(check.source, check.op, check.expected, _shown(values, check.sensitive), outcome, check.loc)
+    return result

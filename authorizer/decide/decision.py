@@ -1,0 +1,102 @@
+"""What was decided about one request, and (when asked) why: plain data for the response builder,
+the log line, `--explain`, test suites and the local gateway."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from authorizer.policy.errors import Loc
+from authorizer.policy.ir import Node
+
+Effect = Literal["allow", "deny", "unauthorized"]
+ConditionOutcome = Literal["true", "false", "missing", "ambiguous", "error"]
+# Refusals that are not a policy's answer but something wrong around it: logged as warnings.
+Anomaly = Literal["bad event", "internal error", "response rejected", "settings invalid", "no policy"]
+
+
+@dataclass(frozen=True, slots=True)
+class TraceEntry:
+    """One condition as it was evaluated, for `--explain` and test failures."""
+
+    rule: str
+    source: str
+    op: str
+    expected: Any
+    actual: Any
+    outcome: ConditionOutcome
+    loc: Loc = ()
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "rule": self.rule,
+            "source": self.source,
+            "op": self.op,
+            "expected": self.expected,
+            "actual": self.actual,
+            "outcome": self.outcome,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class RuleAttempt:
+    """How one rule tried by an explained decision ended: matched, or stopped at one top-level
+    condition (`node`, which answered `result`; None when the rule was out of route scope) whose
+    trace entries are `entries`."""
+
+    rule: str
+    loc: Loc
+    matched: bool
+    node: Node | None = None
+    result: bool | None = None
+    entries: tuple[TraceEntry, ...] = ()
+
+
+@dataclass(slots=True)  # not frozen: a frozen dataclass sets each field through object.__setattr__ (~1 µs a decision)
+class Decision:
+    effect: Effect
+    reason: str  # why, in a few words: "rule matched", "no rule matched", "bad event: ..."
+    rule: str | None = None
+    principal: str | None = None
+    context: dict[str, Any] = field(default_factory=dict)
+    usage_identifier_key: str | None = None
+    resources: tuple[str, ...] = ()
+    principal_sensitive: bool = False  # the principal came from a secret-bearing source: never log it
+    anomaly: Anomaly | None = None  # set when the refusal is not the policy's answer
+    trace: tuple[TraceEntry, ...] | None = None  # every condition tried, when the decision was explained
+    attempts: tuple[RuleAttempt, ...] = ()  # how each rule tried ended, when the decision was explained
+
+    def as_dict(self) -> dict[str, Any]:
+        out: dict[str, Any] = {
+            "effect": self.effect,
+            "rule": self.rule,
+            "principal": self.principal,
+            "context": self.context,
+            "resources": list(self.resources),
+            "reason": self.reason,
+        }
+        if self.usage_identifier_key is not None:
+            out["usage_identifier_key"] = self.usage_identifier_key
+        if self.trace is not None:
+            out["trace"] = [t.as_dict() for t in self.trace]
+        return out
+
+
+def refusal(reason: str, *, anomaly: Anomaly | None = None) -> Decision:
+    return Decision("unauthorized", reason, anomaly=anomaly)
+
+
+class Trace:
+    """What an explained decision saw, filled as it goes: every condition evaluated (`entries`, in
+    order) and how each rule tried ended (`attempts`). Kept by the caller, so that a decision cut
+    short by an error still shows how far it got. `rule` is the rule being tried."""
+
+    __slots__ = ("attempts", "entries", "rule")
+
+    def __init__(self) -> None:
+        self.entries: list[TraceEntry] = []
+        self.attempts: list[RuleAttempt] = []
+        self.rule = ""
+
+    def record(self, source: str, op: str, expected: Any, actual: Any, outcome: ConditionOutcome, loc: Loc) -> None:
+        self.entries.append(TraceEntry(self.rule, source, op, expected, actual, outcome, loc))

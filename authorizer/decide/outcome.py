@@ -1,0 +1,55 @@
+"""What a matched rule answers, and what no match answers: the values both back ends (the engine
+and the generated code) give the response builder, resolved and checked the same way.
+
+Outputs taken from the request resolve to the source's one value; a missing or ambiguous source
+leaves the output unresolved, and the request is refused (a rule never answers with a guess).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from authorizer.decide.conditions import ambiguous
+from authorizer.decide.response import SCALARS
+from authorizer.event.arn import ExecuteApiArn
+from authorizer.event.readers import Values
+from authorizer.policy.ir import CompiledPolicy, CompiledRule
+
+UNRESOLVED: Any = object()  # an output whose source is missing or ambiguous
+NO_MATCH_PRINCIPAL = "anonymous"  # the principal of `on_no_match: deny`
+
+
+def resolved(values: Values | None) -> Any:
+    """An output's value from the request: its source's one value, or UNRESOLVED."""
+    if values is None or ambiguous(values):
+        return UNRESOLVED
+    return values[0]
+
+
+def principal_id(value: Any) -> str | None:
+    """The principalId a value makes: a non-empty string or number, as text; None when unusable."""
+    if not isinstance(value, SCALARS) or isinstance(value, bool) or value == "":
+        return None
+    return str(value)
+
+
+def usage_key(value: Any) -> str | None:
+    return None if value is None else str(value)
+
+
+def resources(rule: CompiledRule | None, scope: str, arn: ExecuteApiArn, arn_text: str) -> tuple[str, ...]:
+    """What an Allow or Deny covers: the method ARN as sent, the stage, the API, or the rule's routes."""
+    if scope == "method":
+        return (arn_text,)
+    if scope == "stage" or (scope == "routes" and rule is not None and rule.routes is None):
+        return (arn.stage_resource(),)  # a rule without `routes` applies to every route of the stage
+    if scope == "api":
+        return (arn.api_resource(),)
+    if scope == "routes" and rule is not None and rule.routes is not None:
+        return tuple(dict.fromkeys(arn.route_resource(p.method, p.iam_path) for p in rule.routes))
+    return (arn_text,)
+
+
+def no_match_scope(policy: CompiledPolicy) -> str:
+    """What the Deny of `on_no_match: deny` covers: the policy's resource, but never routes (no rule has any)."""
+    return "method" if policy.resource == "routes" else policy.resource
