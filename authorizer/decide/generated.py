@@ -2,11 +2,13 @@
 
 The engine (engine.py) walks rule and condition objects: a call per condition and per lookup, a
 Request and a Decision per event. Here the same rules become straight-line Python, generated once
-per policy: each lookup read at most once per request, plain string equality written out, every
-other test through `conditions.judge` (the engine's own definition), combinators and JMESPath
-through `conditions.holds`, outputs and resources through `outcome.py`, responses built and
-checked by `response.py`. Nothing from the policy is written into the source: values, names and
-tests are bound by reference (`c0`, `c1`, ...), so no policy text can change the code.
+per policy: each lookup read at most once per request; single-valued checks written out (a missing
+value or several different values fail, through `conditions.ambiguous`; plain string equality
+inline, other tests the compiled test itself), other value modes and `exists: false` through
+`conditions.judge`, combinators and JMESPath through `conditions.holds`, outputs and resources
+through `outcome.py`, responses built and checked by `response.py`. Nothing from the policy is
+written into the source: values, names and tests are bound by reference (`c0`, `c1`, ...), so no
+policy text can change the code.
 
 Two shapes. A small policy without an index is one function, each rule a block left with `break`,
 lookups in locals. Otherwise each rule is a function (lookups shared through a list) and the index
@@ -26,7 +28,6 @@ import logging
 from collections.abc import Callable
 from typing import Any
 
-from authorizer.decide.candidates import index_key
 from authorizer.decide.conditions import ambiguous, holds, judge
 from authorizer.decide.outcome import (
     NO_MATCH_PRINCIPAL,
@@ -69,7 +70,6 @@ _GLOBALS = {
     "RESOLVED": resolved,
     "PRINCIPAL": principal_id,
     "USAGE_KEY": usage_key,
-    "INDEX_KEY": index_key,
     "RESOURCES": resources,
     "IAM": iam_response,
     "SIMPLE": simple_response,
@@ -122,13 +122,18 @@ class _Body:
             self.emit(indent + 1, fail)
             return
         self.load(indent, node.source)
-        key = node.equals_key  # ("str", text): plain string equality, the one test worth writing out
-        if key is not None and key[0] == "str":  # `judge` for equality on one value, without the calls
-            self.emit(indent, "if v is None or (len(v) != 1 and AMBIGUOUS(v)):")
+        if node.mode != "single" or node.holds_when_missing is not None:  # the rarer forms: the engine's own judge
+            self.emit(indent, f"if JUDGE({self.bind(node)}, v) is not True:")
             self.emit(indent + 1, fail)
+            return
+        # `judge` for one value, written out: missing or several different values fail, else the test
+        self.emit(indent, "if v is None or (len(v) != 1 and AMBIGUOUS(v)):")
+        self.emit(indent + 1, fail)
+        key = node.equals_key  # ("str", text): plain string equality, written out too
+        if key is not None and key[0] == "str":
             self.emit(indent, f"if v[0] != {self.bind(key[1])}:")
         else:
-            self.emit(indent, f"if JUDGE({self.bind(node)}, v) is not True:")
+            self.emit(indent, f"if {self.bind(node.test)}(v[0]) is not True:")
         self.emit(indent + 1, fail)
 
     # -- outcome -------------------------------------------------------------------------------
@@ -249,8 +254,8 @@ def generate(policy: CompiledPolicy) -> tuple[str, dict[str, Any], dict[int, tup
     elif index.get is None:  # keyed on the route
         top.emit(1, "key = a.route")
     else:
-        top.load(1, index.keyed_on)
-        top.emit(1, f"key = INDEX_KEY({top.bind(index)}, v)")
+        top.load(1, index.keyed_on)  # `candidates.index_key`, written out: no key when missing or ambiguous
+        top.emit(1, f"key = None if v is None or (len(v) != 1 and AMBIGUOUS(v)) else {top.bind(index.value_key)}(v[0])")
     top.emit(1, "for rule in TABLE.get(key, REST):")
     top.emit(2, "out = rule(ev, kind, text, a, simple, m)")
     top.emit(2, "if out is not NO_MATCH:")

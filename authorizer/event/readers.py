@@ -14,7 +14,7 @@ from functools import lru_cache
 from typing import Any
 
 from authorizer.event.arn import ArnError, ExecuteApiArn, parse_arn
-from authorizer.event.kinds import HTTP_V1, HTTP_V2, REST, TOKEN, WEBSOCKET, EventKind
+from authorizer.event.kinds import KINDS, EventKind
 
 Values = tuple[Any, ...]
 
@@ -160,29 +160,42 @@ def route_key(event: dict[str, Any], arn: ExecuteApiArn) -> str:
 
 _cached_arn = lru_cache(maxsize=512)(parse_arn)  # ExecuteApiArn is immutable: share it between requests
 _CACHED_ARN_LENGTH = 1600  # API Gateway's limit (414 beyond): longer ones, never sent, are not kept
-_REQUEST_KINDS = {kind.version: kind for kind in (REST, HTTP_V1, HTTP_V2)}  # by `version`
+
+
+def _shapes() -> dict[tuple[Any, Any], tuple[EventKind | None, EventKind | None]]:
+    """(type, version) → (the kind, and the kind when the event is a `$connect`, if one can be)."""
+    shapes: dict[tuple[Any, Any], tuple[EventKind | None, EventKind | None]] = {}
+    for kind in KINDS.values():
+        plain, connect = shapes.get((kind.type, kind.version), (None, None))
+        shapes[(kind.type, kind.version)] = (plain, kind) if kind.connect else (kind, connect)
+    return shapes
+
+
+_SHAPES = _shapes()
+_TYPES = tuple(dict.fromkeys(kind.type for kind in KINDS.values()))  # a tuple: `in` compares, never hashes
 
 
 def classify(event: object) -> tuple[EventKind, str, ExecuteApiArn]:
-    """The event's kind, its ARN as sent and parsed; BadEvent for anything else (the request is refused)."""
+    """The event's kind (its row of kinds.KINDS, from `type`, `version` and whether it is a `$connect`),
+    its ARN as sent and parsed; BadEvent for anything else (the request is refused)."""
     if not isinstance(event, dict):
         raise BadEvent("event is not a JSON object")
     kind_type = event.get("type")
-    if kind_type == "REQUEST":
-        version = event.get("version")
-        kind = _REQUEST_KINDS.get(version) if version is None or isinstance(version, str) else None
-        if kind is None:
-            raise BadEvent("unknown payload version")
-        if kind is REST:
-            sent = event.get(REST.arn_field)
-            context = event.get("requestContext")
-            connect = isinstance(context, dict) and context.get("eventType") == "CONNECT"
-            if connect or (isinstance(sent, str) and sent.endswith("/$connect")):
-                kind = WEBSOCKET
-    elif kind_type == "TOKEN":
-        kind = TOKEN
-    else:
-        raise BadEvent("not an authorizer event (type is neither TOKEN nor REQUEST)")
+    try:
+        kind, connect_kind = _SHAPES[(kind_type, event.get("version"))]
+    except (KeyError, TypeError):  # TypeError: an unhashable `type` or `version`
+        if kind_type not in _TYPES:
+            raise BadEvent("not an authorizer event (type is neither TOKEN nor REQUEST)") from None
+        raise BadEvent("unknown payload version") from None
+    if connect_kind is not None:  # a `$connect`: so says requestContext.eventType, or the ARN's route
+        context = event.get("requestContext")
+        sent = event.get(connect_kind.arn_field)
+        if (type(context) is dict and context.get("eventType") == "CONNECT") or (
+            type(sent) is str and sent.endswith("/$connect")
+        ):
+            kind = connect_kind
+    if kind is None:
+        raise BadEvent("unknown payload version")
     arn: Any = event.get(kind.arn_field)  # the ARN as sent: a string once parse_arn has accepted it
     try:  # parse_arn refuses anything but a string
         parsed = _cached_arn(arn) if isinstance(arn, str) and len(arn) <= _CACHED_ARN_LENGTH else parse_arn(arn)
