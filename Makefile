@@ -7,9 +7,10 @@ STAMP := $(VENV)/.installed
 .PHONY: test lint typecheck policies unit demo clean
 
 $(STAMP): pyproject.toml
+	@echo "Setting up $(VENV): the package and its development tools from PyPI (once; about a minute)"
 	test -d $(VENV) || $(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install -q --upgrade pip
-	$(BIN)/pip install -q -e '.[dev]'
+	$(BIN)/pip install --progress-bar on -e '.[dev]'
 	touch $(STAMP)
 
 venv: $(STAMP)
@@ -50,7 +51,7 @@ ARCH ?= x86_64
 package: $(STAMP)
 	$(BIN)/python deploy/package.py --stage $(STAGE) --python-version $(PYTHON_VERSION) --arch $(ARCH) $(if $(POLICY),--policy $(POLICY))
 
-FIXTURES := ../shared/fixtures/aws-events
+FIXTURES := tests/fixtures/aws-events
 
 # make serve [PORT=3000]: the local gateway (authorizer serve) on the example policy; Ctrl-C stops it
 PORT ?= 3000
@@ -67,7 +68,7 @@ serve: $(STAMP)
 	$(BIN)/authorizer serve policies/example.yaml --port $(PORT) --stage-var StageVar1=stageValue1
 
 demo: $(STAMP)
-	$(BIN)/authorizer demo $(if $(wildcard $(FIXTURES)),--fixtures $(FIXTURES))
+	$(BIN)/authorizer demo --fixtures $(FIXTURES)
 
 clean:
 	rm -rf $(VENV) build dist .mypy_cache .pytest_cache .ruff_cache

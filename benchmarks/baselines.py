@@ -118,7 +118,7 @@ _OPERATOR_NETWORKS = [ipaddress.ip_network(n) for n in ("10.0.0.0/8", "fd00::/8"
 
 def api_keys(event: Any, context: Any) -> dict[str, Any]:
     identity = (event.get("requestContext") or {}).get("identity") or {}
-    ip = ipaddress.ip_address(identity.get("sourceIp"))
+    ip = ipaddress.ip_address(str(identity.get("sourceIp")))
     arn = event["methodArn"]
     stage_arn = "/".join(arn.split("/")[:2]) + "/*"
     if any(ip in network for network in _BLOCKED):

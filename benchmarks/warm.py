@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from authorizer import handler
+from authorizer.decide.evaluate import evaluate
 from benchmarks.baselines import HAND_WRITTEN, Naive, example_same_guarantees
 from benchmarks.events import POLICIES, SHIPPED, realistic_events, shipped_events
 from benchmarks.timing import Handler, interleaved, ratio
@@ -29,6 +30,10 @@ class _Sink(io.TextIOBase):
 
     def write(self, text: str) -> int:
         return len(text)
+
+
+def _boot(path: Path, *, metrics: bool) -> None:
+    use_policy(path, metrics=metrics)
 
 
 def use_policy(path: Path, *, metrics: bool = False) -> Handler:
@@ -65,12 +70,16 @@ def policies(rounds: int) -> list[dict[str, Any]]:
     for policy in SHIPPED:
         path = POLICIES / f"{policy}.yaml"
         for label, events in (("realistic headers", realistic_events(policy)), ("as shipped", shipped_events(policy))):
-            contenders = {"authorizer": use_policy(path), "hand-written": HAND_WRITTEN[policy], "naive": Naive(path)}
+            contenders: dict[str, Handler] = {
+                "authorizer": use_policy(path),
+                "hand-written": HAND_WRITTEN[policy],
+                "naive": Naive(path),
+            }
             if policy == "example":
                 contenders["same guarantees"] = example_same_guarantees
             check_agreement(contenders, events, policy)
             samples = interleaved(contenders, events, rounds=rounds)
-            refused = sum(1 for e in events if str(outcome(contenders["authorizer"], e)).startswith("raised"))
+            refused = sum(str(outcome(contenders["authorizer"], e)).startswith("raised") for e in events)
             rows.append(
                 {
                     "policy": policy,
@@ -101,16 +110,17 @@ def decision_logs(rounds: int) -> dict[str, Any]:
     events = realistic_events("example")
     decide = use_policy(POLICIES / "example.yaml")
     runtime = handler._runtime
-    assert runtime is not None
+    policy = runtime.store.current() if runtime is not None and runtime.store is not None else None
+    assert policy is not None
     stream = handler.logger.registered_handler
     assert isinstance(stream, logging.StreamHandler)
     lines = io.StringIO()
     previous = stream.setStream(lines)
     try:
         handler.logger.setLevel(logging.INFO)
-        decided = {id(e): handler.evaluate(e, runtime)[:2] for e in events}
+        decided = {id(e): evaluate(e, policy)[:2] for e in events}
         for event in events:
-            handler._log(*decided[id(event)], runtime, time.perf_counter_ns())
+            handler._log(*decided[id(event)], policy, time.perf_counter_ns())
         standard = {"level", "location", "message", "timestamp", "service"}
         records = [
             {k: v for k, v in json.loads(line).items() if k not in standard} for line in lines.getvalue().splitlines()
@@ -119,7 +129,7 @@ def decision_logs(rounds: int) -> dict[str, Any]:
         stream.setStream(_Sink())
 
         def log_line(event: Any, context: Any) -> None:
-            handler._log(*decided[id(event)], runtime, time.perf_counter_ns())
+            handler._log(*decided[id(event)], policy, time.perf_counter_ns())
 
         def logger_info(event: Any, context: Any) -> None:
             handler.logger.info("decision", extra=record_of[id(event)])
@@ -159,8 +169,8 @@ def metrics_cost(rounds: int) -> dict[str, Any]:
             events,
             rounds=rounds,
             prepare={
-                "metrics on": lambda: use_policy(path, metrics=True) and None,
-                "metrics off": lambda: use_policy(path) and None,
+                "metrics on": lambda: _boot(path, metrics=True),
+                "metrics off": lambda: _boot(path, metrics=False),
             },
         )
     use_policy(path)

@@ -1,4 +1,5 @@
-"""Shared fixtures: the AWS sample events from ../shared/fixtures and small event builders."""
+"""Shared fixtures: the public AWS sample events in tests/fixtures/aws-events (SOURCES.md there) and
+small event builders."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from typing import Any
 import pytest
 
 REPO = Path(__file__).resolve().parent.parent
-FIXTURES = REPO.parent / "shared" / "fixtures" / "aws-events"
+FIXTURES = REPO / "tests" / "fixtures" / "aws-events"
 POLICIES = REPO / "policies"
 
 # SAM CLI's own defaults for its generated-event templates (samcli event-mapping.json)

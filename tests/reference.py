@@ -1,10 +1,10 @@
 """A slow, obviously-correct interpreter of the policy language: the oracle the compiled engine is
 checked against.
 
-Written from docs/policy-language.md and /work/shared/docs/apigw-domain.md, straight over the raw
-event and the validated policy data (`authorizer.policy.load.validate_data`), sharing no code with
-authorizer/request.py, authorizer/policy/compile.py or compiled.py: no index, no compiled matchers,
-no lazy maps. Every value is looked up afresh, every rule is tried in order, and conditions are
+Written from docs/policy-language.md and docs/api-gateway.md, straight over the raw event and the
+validated policy data (`authorizer.policy.load.validate_data`), sharing no code with
+authorizer/event/, authorizer/policy/compiler.py or authorizer/decide/: no index, no compiled
+matchers, no lazy maps. Every value is looked up afresh, every rule is tried in order, and conditions are
 three-valued (True, False, None = unknown: missing or conflicting).
 
 Where the guide is silent, the choices are written down here (and in SECURITY.md):

@@ -65,6 +65,7 @@ def respond(event: Any, policy: CompiledPolicy, mode: ResponseMode | None = None
         return FALLBACK
     try:
         kind, text, arn = classify(event)
-        return fast(event, kind, text, arn, uses_simple(mode or policy.response, kind))
+        simple = kind.simple_responses and uses_simple(mode or policy.response, kind)  # no call for most kinds
+        return fast(event, kind, text, arn, simple)
     except Exception:  # a bad event, an odd value: the engine decides, refuses and says why
         return FALLBACK

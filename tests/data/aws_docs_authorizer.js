@@ -1,4 +1,5 @@
-// The AWS docs' REQUEST authorizer (../shared/docs/aws-docs-example.md), verbatim logic, used as an
+// The AWS docs' REQUEST authorizer (Developer Guide, apigateway-websocket-api-lambda-auth: "Create a Lambda REQUEST
+// Authorizer Function"), verbatim logic, used as an
 // oracle: node aws_docs_authorizer.js < event.json prints {"allow": response} | {"error": msg} | {"crash": msg}.
 var handler = function(event, context, callback) {
   var headers = event.headers;
