@@ -8,8 +8,12 @@ matchers, no lazy maps. Every value is looked up afresh, every rule is tried in 
 three-valued (True, False, None = unknown: missing or conflicting).
 
 Where the guide is silent, the choices are written down here (and in SECURITY.md):
-- multiValue maps hold every value of a name; a single-value map entry that is not among them is
-  added (so an event whose two maps disagree reads as conflicting); non-string entries are ignored;
+- the kind comes from `type`, `version`, the ARN's shape (a `$connect` ARN has no method) and
+  requestContext.eventType, which must agree with it; anything else is not an event;
+- where an event has both a single- and a multi-value map (REST, WebSocket, HTTP 1.0), every name
+  the policy reads anywhere must be in both or neither, each single value the last of its list,
+  every value a string, else the request is refused whatever the rules say; a map that is null or
+  not a map leaves the other to be read alone;
 - HTTP API 2.0 splits a comma-joined value into its parts, trimming each part;
 - numbers compare as 64-bit floats (an int beyond their range saturates to ±inf); a string counts
   as a number when Python's float() reads it, it is finite and at most 64 characters long;
@@ -86,22 +90,23 @@ class Arn:
 def kind_of(event: Any) -> str:
     if not isinstance(event, dict):
         raise NotAnEvent
-    if event.get("type") == "TOKEN":
-        return "token"
-    if event.get("type") != "REQUEST":
+    kinds = {"TOKEN": {None: "token"}, "REQUEST": {None: "rest", "1.0": "http-v1", "2.0": "http-v2"}}
+    kind_type, version = event.get("type"), event.get("version")
+    if not isinstance(kind_type, str) or not isinstance(version, str | None):
         raise NotAnEvent
-    if event.get("version") == "2.0":
-        return "http-v2"
-    if event.get("version") == "1.0":
-        return "http-v1"
-    if "version" in event and event["version"] is not None:
+    kind = kinds.get(kind_type, {}).get(version)
+    if kind is None:
         raise NotAnEvent
-    context, arn = event.get("requestContext"), event.get("methodArn")
-    if isinstance(context, dict) and context.get("eventType") == "CONNECT":
+    context = event.get("requestContext")
+    event_type = context.get("eventType") if isinstance(context, dict) else None
+    route_arn = arn_of(event, kind).method == ""
+    if kind == "rest" and route_arn:
+        if event_type not in (None, "CONNECT") or arn_of(event, kind).path != "$connect":
+            raise NotAnEvent
         return "websocket"
-    if isinstance(arn, str) and arn.endswith("/$connect"):
-        return "websocket"
-    return "rest"
+    if route_arn or event_type == "CONNECT":
+        raise NotAnEvent
+    return kind
 
 
 def arn_of(event: dict[str, Any], kind: str) -> Arn:
@@ -133,25 +138,42 @@ class Event:
         self.arn = arn_of(event, self.kind)
 
     def _named(self, single_key: str, multi_key: str, name: str, fold: bool) -> list[str]:
-        """Every value (empty strings included) sent for `name`."""
+        """Every value (empty strings included) sent for `name`; NotAnEvent when the maps disagree."""
 
         def same(key: Any) -> bool:
             return isinstance(key, str) and (key.lower() == name.lower() if fold else key == name)
 
         single, multi = self.raw.get(single_key), self.raw.get(multi_key)
-        out: list[str] = []
+        singles = [(k, v) for k, v in single.items() if same(k)] if isinstance(single, dict) else None
         if self.kind == "http-v2":
-            for key, value in single.items() if isinstance(single, dict) else ():
-                if same(key) and isinstance(value, str):
-                    out += [part.strip() for part in value.split(",")] if "," in value else [value]
+            out: list[str] = []
+            for _, value in singles or []:
+                if not isinstance(value, str):
+                    raise NotAnEvent
+                out += [part.strip() for part in value.split(",")] if "," in value else [value]
             return out
-        for key, values in multi.items() if isinstance(multi, dict) else ():
-            if same(key) and isinstance(values, list):
-                out += [v for v in values if isinstance(v, str)]
-        for key, value in single.items() if isinstance(single, dict) else ():
-            if same(key) and isinstance(value, str) and value not in out:
-                out.append(value)
-        return out
+        lists = [(k, v) for k, v in multi.items() if same(k)] if isinstance(multi, dict) else None
+        if lists is not None:
+            for _, listed in lists:
+                if not isinstance(listed, list) or not all(isinstance(v, str) for v in listed):
+                    raise NotAnEvent
+        if singles is not None:
+            for _, value in singles:
+                if not isinstance(value, str):
+                    raise NotAnEvent
+        if singles is not None and lists is not None:
+            if len(singles) == len(lists) == 1:
+                pairs = [(singles[0][1], lists[0][1])]
+            elif sorted(k for k, _ in singles) == sorted(k for k, _ in lists):
+                by_key = dict(singles)
+                pairs = [(by_key[k], listed) for k, listed in lists]
+            else:
+                raise NotAnEvent
+            if any(not listed or listed[-1] != value for value, listed in pairs):
+                raise NotAnEvent
+        if lists is not None:
+            return [v for _, listed in lists for v in listed]
+        return [v for _, v in singles or []]
 
     def header_values(self, name: str) -> list[str]:
         return self._named("headers", "multiValueHeaders", name, fold=True)
@@ -167,7 +189,9 @@ class Event:
             return []
         pairs = []
         for item in raw:
-            if isinstance(item, str) and "=" in item:
+            if not isinstance(item, str):
+                raise NotAnEvent
+            if "=" in item:
                 name, _, value = item.partition("=")
                 pairs.append((name.strip(), value.strip()))
         return pairs
@@ -436,8 +460,9 @@ class Interpreter:
             elif key == "not":
                 results.append(not3(self.when(ev, value)))
             elif key == "jmespath":
+                view = ev.view()
                 try:
-                    results.append(jmespath.search(value, ev.view()) is True)
+                    results.append(jmespath.search(value, view) is True)
                 except Exception:
                     results.append(None)
             else:
@@ -472,9 +497,47 @@ class Interpreter:
             return tuple(dict.fromkeys(out))
         return (arn.text,)
 
+    def sources_read(self) -> tuple[set[str], bool]:
+        """Every identity source the policy names anywhere, and whether it has a JMESPath condition."""
+        found: set[str] = set()
+        jmes = False
+
+        def walk(when: dict[str, Any]) -> None:
+            nonlocal jmes
+            for key, value in when.items():
+                if key in ("any", "all"):
+                    for inner in value:
+                        walk(inner)
+                elif key == "not":
+                    walk(value)
+                elif key == "jmespath":
+                    jmes = True
+                else:
+                    found.add(key)
+                    for op in as_operators(value).values():
+                        if isinstance(op, dict) and "from" in op:
+                            found.add(op["from"])
+
+        for rule in self.policy["rules"]:
+            walk(rule.get("when", {}))
+            for output in [rule.get("principal"), rule.get("usage_identifier_key"), *rule.get("context", {}).values()]:
+                if isinstance(output, dict):
+                    found.add(output["from"])
+        return found, jmes
+
+    def maps_agree(self, ev: Event) -> None:
+        """NotAnEvent unless every value-map name the policy reads reads cleanly (see the module doc)."""
+        sources, jmes = self.sources_read()
+        for source in sources:
+            if source.split(".", 1)[0] in ("header", "query", "cookie"):
+                ev.values(source)
+        if jmes:
+            ev.view()
+
     def decide(self, event: Any) -> RefDecision:
         try:
             ev = Event(event)
+            self.maps_agree(ev)
         except NotAnEvent:
             return REFUSED
         default_scope = self.policy.get("resource", "method")

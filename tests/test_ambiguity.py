@@ -16,6 +16,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from authorizer.decide.engine import decide
+from authorizer.decide.evaluate import evaluate
 from authorizer.event.builder import RequestSpec
 from authorizer.event.request import Request
 from authorizer.policy.load import load
@@ -82,12 +83,14 @@ def test_header_names_differing_only_in_case_are_one_name(kind: str) -> None:
 
 
 @pytest.mark.parametrize("kind", ["rest", "websocket", "http-v1"])
-def test_maps_that_disagree_read_as_conflicting(kind: str) -> None:
-    """A single-value map naming another value than its multiValue twin trusts neither."""
+def test_maps_that_disagree_are_refused(kind: str) -> None:
+    """A single-value map naming another value than its multiValue twin: neither is trusted, the
+    request is refused (tests/adversarial/test_value_maps.py tries every way maps can disagree)."""
     item = RequestSpec(headers={"x-role": "user"}).to_event(kind)
     item["headers"]["x-role"] = "admin"
     policy = load("p.yaml", when("{header.x-role: admin}").encode()).policy
-    assert decide(policy, Request(item)).effect == "unauthorized"
+    decision = evaluate(item, policy).decision
+    assert decision.effect == "unauthorized" and decision.anomaly == "bad event"
 
 
 def test_http_v2_comma_joined_values_are_several_values() -> None:

@@ -22,6 +22,7 @@ from hypothesis import strategies as st
 
 from authorizer.decide.decision import Trace
 from authorizer.decide.engine import decide
+from authorizer.decide.evaluate import evaluate
 from authorizer.event.builder import RequestSpec
 from authorizer.event.request import Request
 from authorizer.policy.errors import PolicyError
@@ -130,25 +131,31 @@ def test_10_kb_header_values_through_every_operator(kind: str) -> None:
     assert peak_bytes(lambda: decide(policy, Request(RequestSpec(headers=headers).to_event(kind)), Trace())) < 2_000_000
 
 
+def _with_headers(base: dict[str, Any], extra: dict[str, str]) -> dict[str, Any]:
+    """`base` with more headers, in both maps where the kind has two (so that every reader runs in full)."""
+    event = dict(base)
+    event["headers"] = {**base["headers"], **extra}
+    if "multiValueHeaders" in base:
+        event["multiValueHeaders"] = {**base["multiValueHeaders"], **{k: [v] for k, v in extra.items()}}
+    return event
+
+
 def _megabyte_events() -> Iterator[tuple[str, dict[str, Any]]]:
     """1 MB events of every awkward shape (API Gateway never sends these; a broken caller might)."""
     for kind in ("rest", "http-v2"):
         base = RequestSpec(headers={"x-api-key": "the-key"}).to_event(kind)
-        wide = dict(base)
+        yield f"{kind}: 60k distinct headers", _with_headers(base, {f"h{i}": "v" for i in range(60_000)})
+        yield f"{kind}: 40k spellings of one header", _with_headers(base, {_case(i): "k" for i in range(40_000)})
+        yield f"{kind}: one 1 MB header", _with_headers(base, {"x-big": "a," * 500_000})
+        wide = dict(base)  # only one map holds them: the maps disagree, the request is refused
         wide["headers"] = {**base["headers"], **{f"h{i}": "v" for i in range(60_000)}}
-        yield f"{kind}: 60k distinct headers", wide
-        folded = dict(base)
-        folded["headers"] = {**base["headers"], **{_case(i): "k" for i in range(40_000)}}
-        yield f"{kind}: 40k spellings of one header", folded
-        long_value = dict(base)
-        long_value["headers"] = {**base["headers"], "x-big": "a," * 500_000}
-        yield f"{kind}: one 1 MB header", long_value
+        yield f"{kind}: 60k headers in one map only", wide
         deep = dict(base)
         deep["requestContext"] = {**base["requestContext"], "deep": _nested(100_000)}
         yield f"{kind}: requestContext nested 100k deep", deep
         query = dict(base)
         query["queryStringParameters"] = {"q": "x" * 1_000_000}
-        query["multiValueQueryStringParameters"] = {"q": ["x"] * 200_000}
+        query["multiValueQueryStringParameters"] = {"q": ["x"] * 199_999 + ["x" * 1_000_000]}
         yield f"{kind}: 1 MB of query", query
 
 
@@ -186,7 +193,7 @@ BIG_POLICY = "version: 1\nsecrets: {key: {env: HOSTILE_KEY}}\nrules:\n" + "".joi
 def test_1_mb_events_take_bounded_time_and_memory(label: str, item: dict[str, Any]) -> None:
     policy = load("big.yaml", BIG_POLICY.encode(), secrets={"key": "the-key"}.get).policy
     decisions = []
-    assert peak_bytes(lambda: decisions.append(bounded(lambda: decide(policy, Request(item))))) < 64_000_000
+    assert peak_bytes(lambda: decisions.append(bounded(lambda: evaluate(item, policy).decision))) < 64_000_000
     assert decisions[0].effect == "unauthorized", label  # no rule holds: `header.never` is never sent
 
 

@@ -86,8 +86,9 @@ def _any(results: Iterable[Result]) -> Result:
 
 def _jmespath(node: JmesCheck, r: Request, trace: Trace | None) -> Result:
     """The escape hatch: the expression must yield exactly true; an error in it is unknown."""
+    view = r.view()  # BadEvent (maps that disagree) refuses the request, as for any other read
     try:
-        result: Result = node.search(r.view()) is True
+        result: Result = node.search(view) is True
     except Exception:  # JMESPath raises on type errors in functions
         result = None
     if trace is not None:

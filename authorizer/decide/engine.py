@@ -28,7 +28,11 @@ from authorizer.policy.ir import CompiledPolicy, CompiledRule, Output
 
 
 def decide(policy: CompiledPolicy, r: Request, trace: Trace | None = None) -> Decision:
-    """The policy's decision for `r`; every condition evaluated is recorded in `trace` when given."""
+    """The policy's decision for `r`; every condition evaluated is recorded in `trace` when given.
+
+    The value maps the policy reads anywhere are read first: maps that disagree on any of them
+    refuse the request (BadEvent), whichever rules the order or the index would have tried."""
+    read_value_maps(policy, r)
     rules = candidates(policy.index, r) if trace is None else policy.rules
     for rule in rules:
         if trace is not None:
@@ -53,6 +57,16 @@ def decide(policy: CompiledPolicy, r: Request, trace: Trace | None = None) -> De
                 trace.attempts.append(RuleAttempt(rule.name, rule.loc, True))
             return _matched(rule, r, trace)
     return _no_match(policy, r, trace)
+
+
+def read_value_maps(policy: CompiledPolicy, r: Request) -> None:
+    """Read (into `Request.found`, where getters find them) every value-map source the policy reads."""
+    found = r.found
+    for source in policy.map_reads:
+        if source.key not in found:
+            found[source.key] = source.read(r.event, r.kind, r.arn)
+    if policy.reads_whole_maps:
+        r.view()
 
 
 class _Unresolved(Exception):

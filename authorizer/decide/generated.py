@@ -82,13 +82,16 @@ class _Body:
     """The lines of one rule (or of the decide function) and the values they refer to, named in
     order of use (`{prefix}c0`, `{prefix}c1`, ...): two rules of the same shape get the same text."""
 
-    def __init__(self, prefix: str, slots: dict[str, int], slot_in_list: bool, fail: str) -> None:
+    def __init__(
+        self, prefix: str, slots: dict[str, int], slot_in_list: bool, fail: str, read_first: frozenset[str]
+    ) -> None:
         self.lines: list[str] = []
         self.bound: list[tuple[str, Any]] = []
         self.prefix = prefix
         self.slots = slots  # lookup key → slot, shared by every rule of the policy
         self.slot_in_list = slot_in_list
         self.fail = fail
+        self.read_first = read_first  # slots filled before any rule (`read_value_maps`)
 
     def bind(self, value: Any) -> str:
         name = f"{self.prefix}c{len(self.bound)}"
@@ -103,21 +106,33 @@ class _Body:
         return f"m[{index}]" if self.slot_in_list else f"s{index}"
 
     def load(self, indent: int, source: str) -> None:
-        """`v` = the values of `source`, read on first use in this request."""
+        """`v` = the values of `source`, read on first use in this request (or before any rule)."""
         found = lookup(source)
         slot = self.slot(found.key)
         self.emit(indent, f"v = {slot}")
-        self.emit(indent, "if v is UNSET:")
-        self.emit(indent + 1, f"v = {slot} = {self.bind(found.read)}(ev, kind, a)")
+        if found.key not in self.read_first:
+            self.emit(indent, "if v is UNSET:")
+            self.emit(indent + 1, f"v = {slot} = {self.bind(found.read)}(ev, kind, a)")
+
+    def read_value_maps(self, indent: int, policy: CompiledPolicy) -> None:
+        """The engine's `read_value_maps`: every value map the policy reads, read before any rule
+        (maps that disagree raise BadEvent: FALLBACK, and the engine refuses)."""
+        for source in policy.map_reads:
+            self.emit(indent, f"{self.slot(source.key)} = {self.bind(source.read)}(ev, kind, a)")
+        if policy.reads_whole_maps:
+            request = self.slot(_REQUEST)
+            self.emit(indent, f"{request} = Request(ev)")
+            self.emit(indent, f"{request}.view()")
 
     # -- conditions ----------------------------------------------------------------------------
     def condition(self, indent: int, node: Node) -> None:
         """Lines that run `fail` unless the node is True (three-valued: unknown fails too)."""
         fail = self.fail
         if not isinstance(node, Check):  # combinators and JMESPath: on a Request, as the engine does
-            request = self.slot("request")
-            self.emit(indent, f"if {request} is UNSET:")
-            self.emit(indent + 1, f"{request} = Request(ev)")
+            request = self.slot(_REQUEST)
+            if _REQUEST not in self.read_first:
+                self.emit(indent, f"if {request} is UNSET:")
+                self.emit(indent + 1, f"{request} = Request(ev)")
             self.emit(indent, f"if HOLDS({self.bind(node)}, {request}) is not True:")
             self.emit(indent + 1, fail)
             return
@@ -211,14 +226,17 @@ class _Body:
 
 
 _SIGNATURE = "(ev, kind, text, a, simple)"
+_REQUEST = "request"  # the slot of the Request built for combinators and JMESPath
 
 
 def generate(policy: CompiledPolicy) -> tuple[str, dict[str, Any], dict[int, tuple[str, list[Any]]]]:
     """The source defining `decide(ev, kind, text, a, simple)`, its namespace, and for rule functions,
     position → (the factory that makes it, the values to make it with)."""
     slots: dict[str, int] = {}
+    read_first = frozenset([*(s.key for s in policy.map_reads), *([_REQUEST] if policy.reads_whole_maps else [])])
     if policy.index.keyed_on is None and len(policy.rules) <= INLINE_MAX_RULES:
-        body = _Body("", slots, slot_in_list=False, fail="break")
+        body = _Body("e_", slots, slot_in_list=False, fail="break", read_first=read_first)
+        body.read_value_maps(1, policy)
         for position, rule in enumerate(policy.rules):
             body.prefix = f"r{position}_"
             body.emit(1, "while True:  # one rule: `break` when it does not apply")
@@ -231,8 +249,10 @@ def generate(policy: CompiledPolicy) -> tuple[str, dict[str, Any], dict[int, tup
     shapes: dict[str, str] = {}  # rule body → its factory's name
     makers: dict[int, tuple[str, list[Any]]] = {}
     lines: list[str] = []
+    top = _Body("n_", slots, slot_in_list=True, fail="", read_first=read_first)
+    top.read_value_maps(1, policy)  # first: the slots it fills are known before the rules are written
     for rule in policy.rules:
-        body = _Body("", slots, slot_in_list=True, fail="return NO_MATCH")
+        body = _Body("", slots, slot_in_list=True, fail="return NO_MATCH", read_first=read_first)
         body.rule(2, rule)
         text = "\n".join(body.lines)
         factory = shapes.get(text)
@@ -247,7 +267,6 @@ def generate(policy: CompiledPolicy) -> tuple[str, dict[str, Any], dict[int, tup
                 "",
             ]
         makers[rule.position] = (factory, [value for _, value in body.bound])
-    top = _Body("n_", slots, slot_in_list=True, fail="")
     index = policy.index
     if index.keyed_on is None:
         top.emit(1, "key = None")
@@ -261,7 +280,7 @@ def generate(policy: CompiledPolicy) -> tuple[str, dict[str, Any], dict[int, tup
     top.emit(2, "if out is not NO_MATCH:")
     top.emit(3, "return out")
     top.no_match(1, policy)
-    lines += [f"def decide{_SIGNATURE}:", f"    m = [UNSET] * {len(slots)}", *top.lines]
+    lines += [f"def decide{_SIGNATURE}:", f"    m = [UNSET] * {len(slots)}", *top.lines]  # slots, then reads
     return "\n".join(lines) + "\n", {**_GLOBALS, **dict(top.bound)}, makers
 
 

@@ -50,37 +50,59 @@ def _keys(raw: object, name: str, fold_case: bool) -> tuple[str, ...]:
     return tuple(k for k in raw if isinstance(k, str) and k.lower() == name)  # a huge map must not pin a plan
 
 
+DISAGREE = "the single- and multi-value maps disagree"
+
+
 def multi_values(single: object, multi: object, name: str, fold_case: bool) -> Values:
-    """One name's values: its multiValue entries (all values), then single-value entries not among them.
+    """One name's values from a pair of maps (REST, WebSocket, HTTP API 1.0): `headers` beside
+    `multiValueHeaders`, or the query-string pair.
 
-    API Gateway's single value is one of the multiValue ones; if an event says otherwise, both are
-    kept, so the name reads as conflicting (refused by default) rather than trusting either map.
+    API Gateway writes the same names in both maps, the single-value map holding the last of the
+    values the other lists. When an event says otherwise for the name read (a name in one map only,
+    a single value that is not the last one listed, anything but strings), neither map can be
+    trusted and the request is refused (BadEvent). A map that is null, absent or not a map leaves
+    the other to be read alone (console tests and some samples send one map).
     """
-    return _values_at(single, multi, _keys(multi, name, fold_case), _keys(single, name, fold_case))
-
-
-def _values_at(single: object, multi: object, multi_keys: tuple[str, ...], single_keys: tuple[str, ...]) -> Values:
-    """`multi_values`, the keys holding the name already found."""
-    if len(multi_keys) == 1 and len(single_keys) <= 1:  # the usual event: one spelling, the same value in both maps
-        listed = multi[multi_keys[0]]  # type: ignore[index]
-        if (
-            type(listed) is list
-            and len(listed) == 1
-            and type(listed[0]) is str
-            and (not single_keys or single[single_keys[0]] == listed[0])  # type: ignore[index]
-        ):
-            return (listed[0],)
+    has_single, has_multi = isinstance(single, dict), isinstance(multi, dict)
+    if has_single and has_multi:
+        return agreed_values(single, multi, _keys(single, name, fold_case), _keys(multi, name, fold_case))
     values: list[str] = []
-    for key in multi_keys:
-        listed = multi[key]  # type: ignore[index]
-        if isinstance(listed, list):
-            values += [v for v in listed if isinstance(v, str)]
-    seen = set(values)  # linear, however many names fold to `name`
-    for key in single_keys:
-        value = single[key]  # type: ignore[index]
-        if isinstance(value, str) and value not in seen:
+    if has_multi:
+        for key in _keys(multi, name, fold_case):
+            listed = multi[key]  # type: ignore[index]
+            if type(listed) is not list or not all(type(v) is str for v in listed):
+                raise BadEvent("a multi-value map holds something other than lists of strings")
+            values += listed
+    elif has_single:
+        for key in _keys(single, name, fold_case):
+            value = single[key]  # type: ignore[index]
+            if type(value) is not str:
+                raise BadEvent("a value map holds something other than strings")
             values.append(value)
-            seen.add(value)
+    return tuple(values)
+
+
+def agreed_values(single: Any, multi: Any, single_keys: tuple[str, ...], multi_keys: tuple[str, ...]) -> Values:
+    """The values of one name whose keys in each map are known: every listed value, each key's
+    list checked against its single value (a header spelled differently in the two maps pairs up
+    when each map has one spelling)."""
+    if len(multi_keys) == 1 == len(single_keys):  # the usual event: one spelling, one value, the same in both maps
+        listed = multi[multi_keys[0]]
+        if type(listed) is list and len(listed) == 1 and type(listed[0]) is str and single[single_keys[0]] == listed[0]:
+            return (listed[0],)
+        pairs = [(single_keys[0], multi_keys[0])]
+    elif sorted(single_keys) == sorted(multi_keys):
+        pairs = [(key, key) for key in multi_keys]
+    else:
+        raise BadEvent(DISAGREE)
+    values: list[str] = []
+    for single_key, multi_key in pairs:
+        listed, last = multi[multi_key], single[single_key]
+        if type(listed) is not list or not listed or type(last) is not str or listed[-1] != last:
+            raise BadEvent(DISAGREE)
+        if not all(type(v) is str for v in listed):
+            raise BadEvent(DISAGREE)
+        values += listed
     return tuple(values)
 
 
@@ -89,8 +111,9 @@ def joined_values(raw: object, name: str, fold_case: bool) -> Values:
     values: list[str] = []
     for key in _keys(raw, name, fold_case):
         value = raw[key]  # type: ignore[index]
-        if isinstance(value, str):
-            values += [p.strip() for p in value.split(",")] if "," in value else [value]
+        if type(value) is not str:
+            raise BadEvent("a value map holds something other than strings")
+        values += [p.strip() for p in value.split(",")] if "," in value else [value]
     return tuple(values)
 
 
@@ -104,7 +127,7 @@ def header_values(event: dict[str, Any], kind: EventKind, name: str) -> Values |
         names = tuple(single)
         if tuple(multi) == names:  # API Gateway's event: both maps hold the same names in the same order
             keys = folding_plan(names).get(name, ())
-            return _values_at(single, multi, keys, keys) or None
+            return agreed_values(single, multi, keys, keys) or None
     return multi_values(single, multi, name, True) or None
 
 
@@ -114,8 +137,8 @@ def query_values(event: dict[str, Any], kind: EventKind, name: str) -> Values | 
     if kind.value_maps == "joined":
         return joined_values(single, name, False) or None
     multi = event.get("multiValueQueryStringParameters")
-    if type(single) is dict and type(multi) is dict:  # a name is its own key in both maps
-        return _values_at(single, multi, (name,) if name in multi else (), (name,) if name in single else ()) or None
+    if type(single) is dict and type(multi) is dict and name in single and name in multi:  # its own key in both
+        return agreed_values(single, multi, (name,), (name,)) or None
     return multi_values(single, multi, name, False) or None
 
 
@@ -127,7 +150,9 @@ def cookie_map(event: dict[str, Any], kind: EventKind) -> dict[str, Values]:
     out: dict[str, list[str]] = {}
     if isinstance(raw, list):
         for item in raw:
-            if isinstance(item, str) and "=" in item:
+            if type(item) is not str:
+                raise BadEvent("cookies holds something other than strings")
+            if "=" in item:
                 name, _, value = item.partition("=")
                 out.setdefault(name.strip(), []).append(value.strip())
     return {k: tuple(v) for k, v in out.items()}
@@ -176,29 +201,35 @@ _TYPES = tuple(dict.fromkeys(kind.type for kind in KINDS.values()))  # a tuple: 
 
 
 def classify(event: object) -> tuple[EventKind, str, ExecuteApiArn]:
-    """The event's kind (its row of kinds.KINDS, from `type`, `version` and whether it is a `$connect`),
-    its ARN as sent and parsed; BadEvent for anything else (the request is refused)."""
+    """The event's kind (its row of kinds.KINDS), its ARN as sent and parsed; BadEvent for anything else.
+
+    The kind comes only from what API Gateway sets: `type`, `version`, the ARN's shape (a WebSocket
+    `$connect` ARN names a route, not a method) and requestContext.eventType, which must agree with
+    it. Nothing the caller chooses (a path ending in `$connect`, say) can make a request another kind.
+    """
     if not isinstance(event, dict):
         raise BadEvent("event is not a JSON object")
     kind_type = event.get("type")
     try:
-        kind, connect_kind = _SHAPES[(kind_type, event.get("version"))]
+        plain, connect_kind = _SHAPES[(kind_type, event.get("version"))]
     except (KeyError, TypeError):  # TypeError: an unhashable `type` or `version`
         if kind_type not in _TYPES:
             raise BadEvent("not an authorizer event (type is neither TOKEN nor REQUEST)") from None
         raise BadEvent("unknown payload version") from None
-    if connect_kind is not None:  # a `$connect`: so says requestContext.eventType, or the ARN's route
-        context = event.get("requestContext")
-        sent = event.get(connect_kind.arn_field)
-        if (type(context) is dict and context.get("eventType") == "CONNECT") or (
-            type(sent) is str and sent.endswith("/$connect")
-        ):
-            kind = connect_kind
-    if kind is None:
-        raise BadEvent("unknown payload version")
+    kind = plain or connect_kind
+    assert kind is not None  # every shape in _SHAPES has a kind
     arn: Any = event.get(kind.arn_field)  # the ARN as sent: a string once parse_arn has accepted it
     try:  # parse_arn refuses anything but a string
         parsed = _cached_arn(arn) if isinstance(arn, str) and len(arn) <= _CACHED_ARN_LENGTH else parse_arn(arn)
     except ArnError as exc:
         raise BadEvent(str(exc)) from None
+    if not parsed.method and connect_kind is not None:  # an ARN naming a route: a WebSocket `$connect`
+        kind = connect_kind
+    context = event.get("requestContext")
+    event_type = context.get("eventType") if type(context) is dict else None
+    if kind.connect:
+        if parsed.route != "$connect" or event_type not in (None, "CONNECT"):
+            raise BadEvent("a WebSocket authorizer event must be for $connect")
+    elif not parsed.method or event_type == "CONNECT":
+        raise BadEvent("the ARN and requestContext disagree on the kind of event")
     return kind, arn, parsed

@@ -31,26 +31,30 @@ def _str_map(raw: object) -> dict[str, str]:
     return {k: v for k, v in raw.items() if isinstance(k, str) and isinstance(v, str)}
 
 
-def _by_name(raw: object) -> dict[str, dict[str, Any]]:
-    """A header map cut into one small map per lower-cased name, so that reading every header stays
-    linear in the number of headers (a lookup in the whole map costs a pass over it)."""
+def _by_name(raw: object, fold_case: bool) -> dict[str, dict[str, Any]] | None:
+    """A map cut into one small map per (folded) name, so that reading every name stays linear in the
+    number of names (a lookup in the whole map costs a pass over it); None when it is not a map."""
+    if not isinstance(raw, dict):
+        return None
     parts: dict[str, dict[str, Any]] = {}
-    if isinstance(raw, dict):
-        for key, value in raw.items():
-            if isinstance(key, str):
-                parts.setdefault(key.lower(), {})[key] = value
+    for key, value in raw.items():
+        if isinstance(key, str):
+            parts.setdefault(key.lower() if fold_case else key, {})[key] = value
     return parts
 
 
-def _names(*maps: tuple[object, type], fold_case: bool) -> list[str]:
-    """Every name the maps hold (folded when asked), in order: what a whole-map view lists."""
-    names: dict[str, None] = {}
-    for raw, value_type in maps:
-        if isinstance(raw, dict):
-            for key, value in raw.items():
-                if isinstance(key, str) and isinstance(value, value_type):
-                    names[key.lower() if fold_case else key] = None
-    return list(names)
+def _all_values(single: object, multi: object, fold_case: bool) -> dict[str, Values]:
+    """Every name of a pair of maps → its values, read as `multi_values` reads one name."""
+    single_parts, multi_parts = _by_name(single, fold_case), _by_name(multi, fold_case)
+    names = dict.fromkeys([*(multi_parts or {}), *(single_parts or {})])
+    out = {}
+    for name in names:
+        one = single_parts.get(name, {}) if single_parts is not None else None
+        listed = multi_parts.get(name, {}) if multi_parts is not None else None
+        values = multi_values(one, listed, name.lower() if fold_case else name, fold_case)
+        if values:
+            out[name] = values
+    return out
 
 
 class Request:
@@ -90,14 +94,11 @@ class Request:
         """Lower-cased header name → every value received (the whole map: for the JMESPath view)."""
         if self._headers is None:
             ev = self.event
-            single = _by_name(ev.get("headers"))
             if self.kind.value_maps == "joined":
-                names = _names((ev.get("headers"), str), fold_case=True)
-                self._headers = {n: v for n in names if (v := joined_values(single.get(n), n, True))}
+                parts = _by_name(ev.get("headers"), True) or {}
+                self._headers = {n: v for n, part in parts.items() if (v := joined_values(part, n, True))}
             else:
-                multi = _by_name(ev.get("multiValueHeaders"))
-                names = _names((ev.get("multiValueHeaders"), list), (ev.get("headers"), str), fold_case=True)
-                self._headers = {n: v for n in names if (v := multi_values(single.get(n), multi.get(n), n, True))}
+                self._headers = _all_values(ev.get("headers"), ev.get("multiValueHeaders"), True)
         return self._headers
 
     def query(self) -> dict[str, Values]:
@@ -105,11 +106,11 @@ class Request:
         if self._query is None:
             ev = self.event
             if self.kind.value_maps == "joined":
-                names = _names((ev.get("queryStringParameters"), str), fold_case=False)
+                parts = _by_name(ev.get("queryStringParameters"), False) or {}
+                self._query = {n: v for n, part in parts.items() if (v := joined_values(part, n, False))}
             else:
-                single, multi = ev.get("queryStringParameters"), ev.get("multiValueQueryStringParameters")
-                names = _names((multi, list), (single, str), fold_case=False)
-            self._query = {name: values for name in names if (values := self.query_parameter(name))}
+                pair = ev.get("queryStringParameters"), ev.get("multiValueQueryStringParameters")
+                self._query = _all_values(*pair, False)
         return self._query
 
     def cookies(self) -> dict[str, Values]:

@@ -29,7 +29,7 @@ from authorizer.policy.ir import (
 )
 from authorizer.policy.operators import OPERATORS, OperatorError, Setting, key_function
 from authorizer.policy.secrets import SecretLookup, secret_lookup
-from authorizer.policy.sources import REDACTED, SourceError, check_source, getter, is_sensitive
+from authorizer.policy.sources import REDACTED, Getter, Lookup, SourceError, check_source, getter, is_sensitive, lookup
 
 COMBINATORS = ("any", "all", "not", "jmespath")
 INDEX_MIN_RULES = 8  # below this a plain scan is as fast as a lookup
@@ -50,6 +50,15 @@ class _Compiler:
         self.errors: list[tuple[Loc, str, bool]] = []
         self.redact = frozenset(data.get("redact", ()))
         self.secret_names = frozenset(data.get("secrets", {}))
+        self.map_reads: dict[str, Lookup] = {}  # the value maps read anywhere (CompiledPolicy.map_reads)
+        self.reads_whole_maps = False
+
+    def getter(self, source: str) -> Getter:
+        """The source's getter (SourceError if it is none), noting a read of the value maps."""
+        found = lookup(source)
+        if found.from_value_maps:
+            self.map_reads.setdefault(found.key, found)
+        return getter(source)
 
     def error(self, loc: Loc, message: str, *, at_key: bool = False) -> None:
         self.errors.append((loc, message, at_key))
@@ -70,7 +79,7 @@ class _Compiler:
 
     def condition(self, source: str, spec: Any, loc: Loc) -> list[Node]:
         try:
-            get = getter(source)
+            get = self.getter(source)
         except SourceError as exc:
             self.error(loc, str(exc), at_key=True)
             return []
@@ -166,6 +175,7 @@ class _Compiler:
         except RecursionError:  # the parser recurses once per nesting level
             self.error(loc, "JMESPath expression is nested too deeply")
             return []
+        self.reads_whole_maps = True
         return [JmesCheck(expression, compiled.search, loc)]
 
     # -- outputs and routes ------------------------------------------------------------------
@@ -173,7 +183,7 @@ class _Compiler:
         if isinstance(spec, dict):
             source = spec["from"]
             try:
-                return Output(source=source, get=getter(source), sensitive=is_sensitive(source, self.redact))
+                return Output(source=source, get=self.getter(source), sensitive=is_sensitive(source, self.redact))
             except SourceError as exc:
                 self.error((*loc, "from"), str(exc))
                 return Output()
@@ -274,6 +284,8 @@ class _Compiler:
             resource=resource,
             response=data.get("response", "iam"),
             secrets=tuple(data.get("secrets", {})),
+            map_reads=tuple(self.map_reads.values()),
+            reads_whole_maps=self.reads_whole_maps,
         )
 
 

@@ -13,7 +13,7 @@ from typing import Any, Literal
 
 from authorizer.event.arn import ExecuteApiArn
 from authorizer.policy.errors import Loc
-from authorizer.policy.sources import Getter
+from authorizer.policy.sources import Getter, Lookup
 
 ValuesMode = Literal["single", "any", "all", "joined"]
 
@@ -137,4 +137,9 @@ class CompiledPolicy:
     resource: str
     response: Literal["iam", "simple"]
     secrets: tuple[str, ...] = field(default=())
+    # the value maps (headers, query, cookies) the policy reads anywhere, read before any rule so that
+    # maps that disagree on them refuse the request whatever the rules' order (readers.multi_values);
+    # `reads_whole_maps` when a JMESPath condition reads every name
+    map_reads: tuple[Lookup, ...] = ()
+    reads_whole_maps: bool = False
     fast: Callable[..., Any] | None = None  # the same decisions as generated Python, attached by the store

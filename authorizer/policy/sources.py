@@ -108,13 +108,14 @@ def _nonempty(values: Values | None) -> Values | None:
 class Lookup:
     """How one source is read from a raw event (already classified: kind and parsed ARN).
 
-    `key` names what is read: `header.X-Key` and `header.x-key` share one. `memo` marks lookups
-    worth remembering within a request (a scan of a map, not a dict lookup).
+    `key` names what is read: `header.X-Key` and `header.x-key` share one. `from_value_maps` marks
+    the headers, query string and cookies: a scan of a map worth remembering within a request, and
+    maps that must agree (readers.py) wherever the policy reads them.
     """
 
     key: str
     read: Reader
-    memo: bool = False
+    from_value_maps: bool = False
 
 
 def lookup(source: str) -> Lookup:
@@ -127,16 +128,16 @@ def lookup(source: str) -> Lookup:
             values = header_values(ev, kind, key)
             return values if values is None or "" not in values else _nonempty(values)
 
-        return Lookup(f"header.{key}", header, memo=True)
+        return Lookup(f"header.{key}", header, from_value_maps=True)
     if family == "query":
 
         def query(ev: dict[str, Any], kind: EventKind, arn: ExecuteApiArn) -> Values | None:
             values = query_values(ev, kind, name)
             return values if values is None or "" not in values else _nonempty(values)
 
-        return Lookup(source, query, memo=True)
+        return Lookup(source, query, from_value_maps=True)
     if family == "cookie":
-        return Lookup(source, lambda ev, kind, arn: _nonempty(cookie_map(ev, kind).get(name)), memo=True)
+        return Lookup(source, lambda ev, kind, arn: _nonempty(cookie_map(ev, kind).get(name)), from_value_maps=True)
     if family in ("stage", "path"):
         holder = "stageVariables" if family == "stage" else "pathParameters"
 
@@ -177,7 +178,7 @@ def getter(source: str) -> Getter:
     """A Request → values function for one source; map scans are remembered in `Request.found`."""
     source_lookup = lookup(source)
     found_as, read = source_lookup.key, source_lookup.read
-    if not source_lookup.memo:
+    if not source_lookup.from_value_maps:
         return lambda r: read(r.event, r.kind, r.arn)
 
     def remembered(r: Request) -> Values | None:
