@@ -183,6 +183,7 @@ def breakdown(rounds: int) -> list[dict[str, Any]]:
     stage the library's own code (kind and ARN, the folded two-map header lookup, the constant-time
     digest comparison, the other three lookups), then the whole handler; interleaved like the rest."""
     from authorizer.event.readers import classify
+    from authorizer.policy.ir import Check
     from authorizer.policy.sources import lookup
 
     events = realistic_events("example")
@@ -191,7 +192,9 @@ def breakdown(rounds: int) -> list[dict[str, Any]]:
     assert policy is not None
     header, *others = (lookup(s).read for s in ("header.HeaderAuth1", "query.QueryString1", "stage.StageVar1"))
     others.append(lookup("context.accountId").read)
-    credential = next(c for c in policy.rules[0].conditions if getattr(c, "source", "") == "header.HeaderAuth1")
+    credential = next(
+        c for c in policy.rules[0].conditions if isinstance(c, Check) and c.source == "header.HeaderAuth1"
+    )
 
     def kind_and_arn(event: Any, context: Any) -> Any:
         return classify(event)
@@ -203,12 +206,12 @@ def breakdown(rounds: int) -> list[dict[str, Any]]:
     def plus_digest(event: Any, context: Any) -> Any:
         kind, _, arn = classify(event)
         values = header(event, kind, arn)
-        return values and credential.test(values[0])  # type: ignore[union-attr]
+        return values and credential.test(values[0])
 
     def plus_lookups(event: Any, context: Any) -> Any:
         kind, _, arn = classify(event)
         values = header(event, kind, arn)
-        return values and credential.test(values[0]), [read(event, kind, arn) for read in others]  # type: ignore[union-attr]
+        return values and credential.test(values[0]), [read(event, kind, arn) for read in others]
 
     stages: dict[str, Handler] = {
         "hand-written (the floor)": HAND_WRITTEN["example"],

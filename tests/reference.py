@@ -424,6 +424,34 @@ def holds(op: str, arg: Any, value: Any, secrets: dict[str, str | None]) -> bool
     raise AssertionError(f"unknown operator {op}")
 
 
+# -- JMESPath: the fields an expression reads from the root of the view --------------------------------
+def fields_read(node: dict[str, Any], at_root: bool = True) -> list[list[str]]:
+    """Each maximal run of field names read from the root (`a.b."c-d"`, `a.b[0]` reads a.b); what a
+    projection, filter, pipe or `&expr` reads is relative to its elements and not listed."""
+    kind, kids = node["type"], [k for k in node.get("children", []) if isinstance(k, dict)]
+    if at_root:
+        path: list[str] = []
+        for part in kids if kind == "subexpression" else [node]:
+            inner = part["children"][0] if part["type"] == "index_expression" else part
+            if inner["type"] != "field":
+                path = []
+                break
+            path.append(inner["value"])
+            if part["type"] == "index_expression":
+                break
+        if path:
+            return [path]
+    if kind in ("subexpression", "pipe", "index_expression", "projection", "value_projection", "filter_projection"):
+        return [*(fields_read(kids[0], at_root) if kids else []), *(f for k in kids[1:] for f in fields_read(k, False))]
+    return [f for k in kids for f in fields_read(k, at_root and kind != "expref")]
+
+
+def present(view: Any, path: list[str]) -> bool:
+    for key in path:
+        view = view.get(key) if isinstance(view, dict) else None
+    return view is not None and view != ""
+
+
 # -- conditions, rules, policy --------------------------------------------------------------------
 class Interpreter:
     def __init__(self, policy: dict[str, Any], secrets: dict[str, str | None] | None = None) -> None:
@@ -434,6 +462,20 @@ class Interpreter:
         ops = as_operators(spec)
         mode = ops.get("values", "single")
         ops = {k: v for k, v in ops.items() if k != "values"}
+        pairs = {op: arg["from"] for op, arg in ops.items() if isinstance(arg, dict) and "from" in arg}
+        ops = {op: arg for op, arg in ops.items() if op not in pairs}
+        results = [self.between(ev, source, op, other) for op, other in pairs.items()]
+        return and3([*results, self.literal_ops(ev, source, ops, mode)] if ops else results)
+
+    def between(self, ev: Event, source: str, op: str, other: str) -> Result:
+        """`source: {equals: {from: other}}`: unknown unless each has exactly one (distinct) value."""
+        mine, theirs = ev.values(source), ev.values(other)
+        if mine is None or theirs is None or len(set(map(repr, mine))) > 1 or len(set(map(repr, theirs))) > 1:
+            return None
+        equal = same(mine[0], theirs[0])
+        return equal if op == "equals" else not equal
+
+    def literal_ops(self, ev: Event, source: str, ops: dict[str, Any], mode: str) -> Result:
         values = ev.values(source)
         if values is None:  # missing: only `exists: false` holds, everything else is unknown
             return and3([True if op == "exists" and arg is False else None for op, arg in ops.items()])
@@ -461,6 +503,9 @@ class Interpreter:
                 results.append(not3(self.when(ev, value)))
             elif key == "jmespath":
                 view = ev.view()
+                if not all(present(view, path) for path in fields_read(jmespath.compile(value).parsed)):
+                    results.append(None)  # a field it reads is missing or empty: unknown
+                    continue
                 try:
                     results.append(jmespath.search(value, view) is True)
                 except Exception:

@@ -49,7 +49,7 @@ SOURCES = [
 REGEXES = ["a.*", "[ab]+", "a|b", "\\d+", "x?y*", ".*", "(a|b)c?", "[^,]*", "10\\..*", "é|A"]
 GLOBS = ["a*", "*b", "?", "*", "a?c", "*,*", "10.*", "", "*a*b*"]
 CIDRS = ["10.0.0.0/8", "192.0.2.0/24", "2001:db8::/32", "0.0.0.0/0", "10.0.0.1/32"]
-ROUTES = ["GET /a", "GET /a/*", "ANY /a/{id}", "POST /b/{rest+}", "$connect", "* /a", "GET /", "get /a/{id}/x"]
+ROUTES = ["GET /a", "GET /a/*", "ANY /a/{id}", "POST /b/{rest+}", "$connect", "* /a", "GET /", "GET /a/{id}/x"]
 JMESPATHS = [
     "headers.\"x-a\" == 'a'",
     "length(keys(headers)) < `3`",
@@ -65,12 +65,22 @@ JMESPATHS = [
 ]
 
 
-def _operator(inner: bool = False) -> st.SearchStrategy[tuple[str, Any]]:
+TEXT_ONLY = ("header", "query", "cookie", "stage", "path", "token", "source_ip", "kind", "route", "arn")
+
+
+def _literal(source: str) -> st.SearchStrategy[Any]:
+    """What a policy may compare a source with: text for the sources that only hold text (a YAML
+    number there is refused at load), any scalar for requestContext fields."""
+    return TEXT if source.partition(".")[0] in TEXT_ONLY else SCALAR
+
+
+def _operator(source: str, inner: bool = False, pairs: bool = False) -> st.SearchStrategy[tuple[str, Any]]:
+    literal = _literal(source)
     choices = [
-        st.tuples(st.just("equals"), SCALAR),
-        st.tuples(st.just("not_equals"), SCALAR),
-        st.tuples(st.just("one_of"), st.lists(SCALAR, max_size=3)),
-        st.tuples(st.just("not_one_of"), st.lists(SCALAR, max_size=3)),
+        st.tuples(st.just("equals"), literal),
+        st.tuples(st.just("not_equals"), literal),
+        st.tuples(st.just("one_of"), st.lists(literal, max_size=3)),
+        st.tuples(st.just("not_one_of"), st.lists(literal, max_size=3)),
         st.tuples(st.just("prefix"), st.sampled_from(["a", "x", "", "1", "10."])),
         st.tuples(st.just("suffix"), st.sampled_from(["b", "a", "", ".1", "e"])),
         st.tuples(st.just("contains"), st.sampled_from(["a", ",", "", " "])),
@@ -80,30 +90,47 @@ def _operator(inner: bool = False) -> st.SearchStrategy[tuple[str, Any]]:
         st.tuples(st.sampled_from(["lt", "le", "gt", "ge"]), st.sampled_from(NUMBERS)),
         st.tuples(st.just("secret"), st.sampled_from(sorted(SECRETS))),
     ]
+    if pairs:  # another source as the argument (one value of each: `values: single` only)
+        other = st.sampled_from(SOURCES).map(lambda s: {"from": s})
+        choices.append(st.tuples(st.sampled_from(["equals", "not_equals"]), other))
     if not inner:  # `not` holds operators only (no exists, values or nested not)
         choices.append(st.tuples(st.just("exists"), st.booleans()))
-        choices.append(st.tuples(st.just("not"), _inner_condition()))
+        choices.append(st.tuples(st.just("not"), _inner_condition(source)))
     return st.one_of(choices)
 
 
-def _inner_condition() -> st.SearchStrategy[Any]:
-    return st.one_of(SCALAR, st.lists(SCALAR, max_size=3), _operators(inner=True))
+def _inner_condition(source: str) -> st.SearchStrategy[Any]:
+    literal = _literal(source)
+    return st.one_of(literal, st.lists(literal, max_size=3), _operators(source, inner=True))
 
 
-def _operators(inner: bool = False) -> st.SearchStrategy[dict[str, Any]]:
-    ops = st.lists(_operator(inner), min_size=1, max_size=3, unique_by=lambda pair: pair[0]).map(dict)
+def _operators(source: str, inner: bool = False) -> st.SearchStrategy[dict[str, Any]]:
+    def ops(pairs: bool) -> st.SearchStrategy[dict[str, Any]]:
+        return st.lists(_operator(source, inner, pairs), min_size=1, max_size=3, unique_by=lambda p: p[0]).map(dict)
+
     if inner:
-        return ops
-    mode = st.sampled_from([None, "single", "any", "all", "joined"])
-    return st.tuples(ops, mode).map(lambda pair: {**pair[0], "values": pair[1]} if pair[1] else pair[0])
+        return ops(False)
+    single = st.tuples(ops(True), st.sampled_from([None, "single"]))
+    other = st.tuples(ops(False), st.sampled_from(["any", "all", "joined"]))
+    return (single | other).map(lambda pair: {**pair[0], "values": pair[1]} if pair[1] else pair[0])
 
 
-OPERATORS = _operators()  # a condition written as a mapping, `values:` included
-CONDITION = st.one_of(SCALAR, st.lists(SCALAR, max_size=3), OPERATORS)
+def condition(source: str) -> st.SearchStrategy[Any]:
+    """A condition on `source`: a literal (equals), a list (one_of), or a mapping of operators."""
+    literal = _literal(source)
+    return st.one_of(literal, st.lists(literal, max_size=3), _operators(source))
+
+
+def operators_for(source: str) -> st.SearchStrategy[dict[str, Any]]:
+    """A condition on `source` written as a mapping of operators, `values:` included."""
+    return _operators(source)
+
+
+CONDITIONS = st.sampled_from(SOURCES).flatmap(lambda s: st.tuples(st.just(s), condition(s)))
 
 
 def whens(depth: int = 2) -> st.SearchStrategy[dict[str, Any]]:
-    base = st.dictionaries(st.sampled_from(SOURCES), CONDITION, max_size=3)
+    base = st.lists(CONDITIONS, max_size=3, unique_by=lambda pair: pair[0]).map(dict)
     if depth == 0:
         return base
     nested = whens(depth - 1)
@@ -147,7 +174,7 @@ def _indexed_rules(draw: st.DrawFn) -> list[dict[str, Any]]:
         if source == "route":
             rule["routes"] = [draw(st.sampled_from(["GET /a", "POST /a", "GET /", "GET /a/1", "$connect"]))]
         else:
-            rule["when"] = {source: draw(SCALAR)}
+            rule["when"] = {source: draw(_literal(source))}
         if draw(st.booleans()):
             rule.setdefault("when", {}).update(draw(whens(0)))
         rules.append(rule)

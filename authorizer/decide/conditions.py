@@ -20,7 +20,7 @@ from typing import Any
 from authorizer.decide.decision import ConditionOutcome, Trace
 from authorizer.event.readers import Values
 from authorizer.event.request import Request
-from authorizer.policy.ir import AllOf, AnyOf, Check, JmesCheck, Node, Not
+from authorizer.policy.ir import AllOf, AnyOf, Check, JmesCheck, Node, Not, SourceMatch
 from authorizer.policy.sources import REDACTED
 
 Result = bool | None
@@ -56,6 +56,8 @@ def holds(node: Node, r: Request, trace: Trace | None = None) -> Result:
     if isinstance(node, Not):
         result = holds(node.child, r, trace)
         return None if result is None else not result
+    if isinstance(node, SourceMatch):
+        return _match(node, r, trace)
     return _jmespath(node, r, trace)
 
 
@@ -84,17 +86,46 @@ def _any(results: Iterable[Result]) -> Result:
     return None if unknown else False
 
 
-def _jmespath(node: JmesCheck, r: Request, trace: Trace | None) -> Result:
-    """The escape hatch: the expression must yield exactly true; an error in it is unknown."""
-    view = r.view()  # BadEvent (maps that disagree) refuses the request, as for any other read
-    try:
-        result: Result = node.search(view) is True
-    except Exception:  # JMESPath raises on type errors in functions
+def _match(node: SourceMatch, r: Request, trace: Trace | None) -> Result:
+    """Two sources compared: unknown unless both are present with one value each."""
+    values, others = node.get(r), node.get_other(r)
+    if values is None or others is None or ambiguous(values) or ambiguous(others):
         result = None
+    else:
+        result = node.test(values[0], others[0])
     if trace is not None:
-        outcome: ConditionOutcome = "error" if result is None else "true" if result else "false"
-        trace.record("jmespath", "jmespath", node.expression, None, outcome, node.loc)
+        outcome: ConditionOutcome = "missing" if values is None or others is None else _outcome(result)
+        shown = _shown(values, node.sensitive)
+        trace.record(node.source, node.op, {"from": node.other}, shown, outcome, node.loc)
     return result
+
+
+def _outcome(result: Result) -> ConditionOutcome:
+    return "ambiguous" if result is None else "true" if result else "false"
+
+
+def _jmespath(node: JmesCheck, r: Request, trace: Trace | None) -> Result:
+    """The escape hatch: the expression must yield exactly true. Unknown when a field it reads from
+    the request is missing or empty (policy/jmes.py), or when it fails (a type error in a function)."""
+    view = r.view()  # BadEvent (maps that disagree) refuses the request, as for any other read
+    outcome: ConditionOutcome
+    if not all(_present(view, chain) for chain in node.reads):
+        result, outcome = None, "missing"
+    else:
+        try:
+            result = node.search(view) is True
+            outcome = "true" if result else "false"
+        except Exception:  # JMESPath raises on type errors in functions
+            result, outcome = None, "error"
+    if trace is not None:
+        trace.record("jmespath", "jmespath", REDACTED if node.sensitive else node.expression, None, outcome, node.loc)
+    return result
+
+
+def _present(view: Any, chain: tuple[str, ...]) -> bool:
+    for key in chain:
+        view = view.get(key) if isinstance(view, dict) else None
+    return view is not None and view != ""
 
 
 def _shown(values: Values | None, sensitive: bool) -> Any:

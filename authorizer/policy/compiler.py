@@ -8,9 +8,10 @@ so a broken policy reports all of them at once.
 
 from __future__ import annotations
 
+import json
 import re
 from collections import Counter
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
 from authorizer.policy.errors import Loc
@@ -26,10 +27,25 @@ from authorizer.policy.ir import (
     Output,
     RoutePattern,
     RuleIndex,
+    SourceMatch,
 )
+from authorizer.policy.jmes import reads_whole_map, root_reads, source_of
 from authorizer.policy.operators import OPERATORS, OperatorError, Setting, key_function
 from authorizer.policy.secrets import SecretLookup, secret_lookup
-from authorizer.policy.sources import REDACTED, Getter, Lookup, SourceError, check_source, getter, is_sensitive, lookup
+from authorizer.policy.sources import (
+    REDACTED,
+    Getter,
+    Lookup,
+    SourceError,
+    check_source,
+    getter,
+    holds_text,
+    is_sensitive,
+    lookup,
+    source_key,
+)
+
+Written = Callable[[Loc], str | None]
 
 COMBINATORS = ("any", "all", "not", "jmespath")
 INDEX_MIN_RULES = 8  # below this a plain scan is as fast as a lookup
@@ -43,15 +59,63 @@ class CompileErrors(Exception):
         super().__init__("; ".join(m for _, m, _ in errors))
 
 
+def _conditions(when: Mapping[str, Any]) -> Iterator[tuple[str, dict[str, Any]]]:
+    """Every (source, operators) of a `when`, through `any`, `all` and `not` (shorthand spelled out)."""
+    for key, value in when.items():
+        if key in ("any", "all"):
+            for inner in value:
+                yield from _conditions(inner)
+        elif key == "not":
+            yield from _conditions(value)
+        elif key != "jmespath":
+            yield key, value if isinstance(value, dict) else {"one_of" if isinstance(value, list) else "equals": value}
+
+
+def _sensitive_sources(data: Mapping[str, Any]) -> frozenset[str]:
+    """The secret-bearing sources of a policy, as `source_key`s: secret-looking by name, named in
+    `redact:`, compared with a secret anywhere, or compared with any of those (`{from: ...}`).
+    Sensitivity belongs to the source for the whole policy: every rule's checks, traces and outputs."""
+    redact = frozenset(data.get("redact", ()))
+    named: set[str] = set()
+    pairs: list[tuple[str, str]] = []
+    sensitive: set[str] = set()
+    for rule in data.get("rules", ()):
+        for source, ops in _conditions(rule.get("when", {})):
+            named.add(source)
+            inner = ops.get("not")
+            if "secret" in ops or (isinstance(inner, dict) and "secret" in inner):
+                sensitive.add(source_key(source))
+            for arg in (ops.get("equals"), ops.get("not_equals")):
+                if isinstance(arg, dict) and isinstance(arg.get("from"), str):
+                    pairs.append((source, arg["from"]))
+                    named.add(arg["from"])
+        for output in (rule.get("principal"), rule.get("usage_identifier_key"), *rule.get("context", {}).values()):
+            if isinstance(output, dict) and isinstance(output.get("from"), str):
+                named.add(output["from"])
+    sensitive |= {source_key(source) for source in named if is_sensitive(source, redact)}
+    changed = True
+    while changed:  # a value equal to a secret-bearing one bears it too
+        changed = False
+        for a, b in pairs:
+            if (source_key(a) in sensitive) != (source_key(b) in sensitive):
+                sensitive |= {source_key(a), source_key(b)}
+                changed = True
+    return frozenset(sensitive)
+
+
 class _Compiler:
-    def __init__(self, data: Mapping[str, Any], secrets: SecretLookup) -> None:
+    def __init__(self, data: Mapping[str, Any], secrets: SecretLookup, written: Written | None) -> None:
         self.data = data
         self.secrets = secrets
+        self.written = written  # a plain YAML scalar's text as written, for messages about YAML traps
         self.errors: list[tuple[Loc, str, bool]] = []
-        self.redact = frozenset(data.get("redact", ()))
         self.secret_names = frozenset(data.get("secrets", {}))
+        self.sensitive = _sensitive_sources(data)
         self.map_reads: dict[str, Lookup] = {}  # the value maps read anywhere (CompiledPolicy.map_reads)
         self.reads_whole_maps = False
+
+    def is_sensitive(self, source: str) -> bool:
+        return source_key(source) in self.sensitive
 
     def getter(self, source: str) -> Getter:
         """The source's getter (SourceError if it is none), noting a read of the value maps."""
@@ -83,23 +147,28 @@ class _Compiler:
         except SourceError as exc:
             self.error(loc, str(exc), at_key=True)
             return []
-        sensitive = is_sensitive(source, self.redact)
-        if not isinstance(spec, dict):
+        sensitive = self.is_sensitive(source)
+        shorthand = not isinstance(spec, dict)  # `header.x: abc` or `header.x: [a, b]`: the value is the argument
+        if shorthand:
             spec = {"one_of" if isinstance(spec, list) else "equals": spec}
-        inner = spec.get("not")  # a value compared with a secret is one, whatever its source is called
-        sensitive = sensitive or "secret" in spec or (isinstance(inner, dict) and "secret" in inner)
         mode = spec.get("values", "single")
         ops = {k: v for k, v in spec.items() if k != "values"}
         if not ops:
             self.error(loc, "condition has no operator (equals, one_of, regex, exists, ...)")
             return []
+        nodes: list[Node] = []
         checks: list[Check] = []
         for op, arg in ops.items():
-            op_loc = (*loc, op)
+            op_loc = loc if shorthand else (*loc, op)
             operator = OPERATORS.get(op)
+            if isinstance(arg, dict) and operator is not None and operator.between_sources is not None:
+                match = self.source_match(source, op, arg["from"], mode, op_loc)
+                nodes += [match] if match is not None else []
+                continue
             if op == "not":
-                test = self.negated(arg, op_loc, sensitive)
+                test = self.negated(source, arg, op_loc, sensitive)
             else:
+                self.text_literals(source, op, arg, op_loc)
                 test = self.operator_test(op, arg, op_loc, sensitive)
             if test is None or (operator is None and op != "not"):
                 continue
@@ -111,7 +180,7 @@ class _Compiler:
         if mode == "any" and len(checks) > 1:  # one value must satisfy every operator, not each op a value of its own
             tests = [c.test for c in checks]
             missing_all = True if all(c.holds_when_missing for c in checks) else None
-            return [
+            checks = [
                 Check(
                     source,
                     "+".join(c.op for c in checks),
@@ -124,19 +193,59 @@ class _Compiler:
                     loc,
                 )
             ]
-        nodes: list[Node] = list(checks)
-        return nodes
+        return [*checks, *nodes]
 
-    def negated(self, spec: Any, loc: Loc, sensitive: bool) -> Callable[[Any], bool] | None:
-        if not isinstance(spec, dict):
+    def source_match(self, source: str, op: str, other: str, mode: str, loc: Loc) -> SourceMatch | None:
+        """`source: {equals: {from: other}}`: two sources compared, both single-valued."""
+        if mode != "single":
+            self.error(loc, f"comparing {source} with another source takes one value of each: drop `values: {mode}`")
+            return None
+        try:
+            get_other = self.getter(other)
+        except SourceError as exc:
+            self.error((*loc, "from"), str(exc))
+            return None
+        sensitive = self.is_sensitive(source)  # the two are equally sensitive (_sensitive_sources)
+        between = OPERATORS[op].between_sources
+        assert between is not None
+        return SourceMatch(source, op, other, self.getter(source), get_other, between(sensitive), sensitive, loc)
+
+    def text_literals(self, source: str, op: str, arg: Any, loc: Loc) -> None:
+        """Header, query, path, stage-variable, cookie (...) values are always text: a literal YAML
+        read as something else (`yes` → true, `0123` → 83, `1e3` → 1000.0) can never equal one."""
+        operator = OPERATORS.get(op)
+        if operator is None or not operator.takes_values or not holds_text(source):
+            return
+        for where, item in [((*loc, i), v) for i, v in enumerate(arg)] if isinstance(arg, list) else [(loc, arg)]:
+            if isinstance(item, str):
+                continue
+            if self.is_sensitive(source):  # never quote what is compared with a secret-bearing source
+                self.error(where, f"{source} holds text, but YAML read this value as a {_yaml_type(item)}: quote it")
+                continue
+            written = self.written(where) if self.written is not None else None
+            shown = written if written is not None else json.dumps(item)
+            self.error(
+                where,
+                f"{source} holds text, but YAML read {shown} as {_yaml_reading(item)}: quote it, e.g. "
+                f"{json.dumps(written if written is not None else shown)}",
+            )
+
+    def negated(self, source: str, spec: Any, loc: Loc, sensitive: bool) -> Callable[[Any], bool] | None:
+        shorthand = not isinstance(spec, dict)
+        if shorthand:
             spec = {"one_of" if isinstance(spec, list) else "equals": spec}
         tests = []
         for op, arg in spec.items():
+            op_loc = loc if shorthand else (*loc, op)
             if op == "values" or op == "not" or (op in OPERATORS and not OPERATORS[op].in_not):
                 if op != "values" or arg != "single":
-                    self.error((*loc, op), f"`{op}` cannot be used inside `not`")
+                    self.error(op_loc, f"`{op}` cannot be used inside `not`")
                 continue
-            test = self.operator_test(op, arg, (*loc, op), sensitive)
+            if isinstance(arg, dict):
+                self.error(op_loc, f"`not` compares with literals; for another source use `not_{op}: {{from: ...}}`")
+                continue
+            self.text_literals(source, op, arg, op_loc)
+            test = self.operator_test(op, arg, op_loc, sensitive)
             if test is not None:
                 tests.append(test)
         if not tests:
@@ -169,21 +278,28 @@ class _Compiler:
 
         try:
             compiled = jmespath.compile(expression)
-        except JMESPathError as exc:
-            self.error(loc, f"invalid JMESPath expression {expression!r}: {exc}".replace("\n", " "))
+            reads = root_reads(compiled.parsed)
+        except JMESPathError as exc:  # the message, never the expression: it may hold a secret literal
+            reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+            self.error(loc, f"invalid JMESPath expression: {reason.split(' for expression')[0]}")
             return []
         except RecursionError:  # the parser recurses once per nesting level
             self.error(loc, "JMESPath expression is nested too deeply")
             return []
         self.reads_whole_maps = True
-        return [JmesCheck(expression, compiled.search, loc)]
+        for chain in reads:
+            if chain[0] == "headers" and len(chain) > 1 and chain[1] != chain[1].lower():
+                self.error(loc, f"header names are lower-case in the JMESPath view: write headers.{chain[1].lower()!r}")
+        sources = [source_of(chain) for chain in reads]
+        sensitive = any(reads_whole_map(c) for c in reads) or any(s and self.is_sensitive(s) for s in sources)
+        return [JmesCheck(expression, compiled.search, reads, sensitive, loc)]
 
     # -- outputs and routes ------------------------------------------------------------------
     def output(self, spec: Any, loc: Loc) -> Output:
         if isinstance(spec, dict):
             source = spec["from"]
             try:
-                return Output(source=source, get=self.getter(source), sensitive=is_sensitive(source, self.redact))
+                return Output(source=source, get=self.getter(source), sensitive=self.is_sensitive(source))
             except SourceError as exc:
                 self.error((*loc, "from"), str(exc))
                 return Output()
@@ -286,6 +402,7 @@ class _Compiler:
             secrets=tuple(data.get("secrets", {})),
             map_reads=tuple(self.map_reads.values()),
             reads_whole_maps=self.reads_whole_maps,
+            sensitive=self.sensitive,
         )
 
 
@@ -320,9 +437,24 @@ def build_index(rules: tuple[CompiledRule, ...]) -> RuleIndex:
 
 
 def compile_policy(
-    data: Mapping[str, Any], *, name: str = "policy", digest: str = "", secrets: SecretLookup | None = None
+    data: Mapping[str, Any],
+    *,
+    name: str = "policy",
+    digest: str = "",
+    secrets: SecretLookup | None = None,
+    written: Written | None = None,
 ) -> CompiledPolicy:
-    """Compile validated policy data (the model's dump); raise CompileErrors with every problem."""
+    """Compile validated policy data (the model's dump); raise CompileErrors with every problem.
+    `written` gives a plain YAML scalar's text as written (for messages), when the text was parsed."""
     if secrets is None:
         secrets = secret_lookup(data.get("secrets", {}))
-    return _Compiler(data, secrets).policy(name, digest)
+    return _Compiler(data, secrets, written).policy(name, digest)
+
+
+def _yaml_type(value: Any) -> str:
+    return "boolean" if isinstance(value, bool) else "number" if isinstance(value, int | float) else "null"
+
+
+def _yaml_reading(value: Any) -> str:
+    """`the boolean true`, `the number 668`, ...: what YAML made of a literal."""
+    return f"the {_yaml_type(value)} {json.dumps(value)}" if value is not None else "null"

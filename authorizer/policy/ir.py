@@ -35,11 +35,32 @@ class Check:
 
 
 @dataclass(slots=True, eq=False)
+class SourceMatch:
+    """One source compared with another (`path.tenant: {equals: {from: header.x-tenant}}`): both
+    must be present and single-valued, else the answer is unknown."""
+
+    source: str
+    op: str
+    other: str
+    get: Getter
+    get_other: Getter
+    test: Callable[[Any, Any], bool]
+    sensitive: bool = False
+    loc: Loc = ()
+
+
+@dataclass(slots=True, eq=False)
 class JmesCheck:
-    """Escape hatch: a JMESPath expression over the request view that must yield exactly true."""
+    """Escape hatch: a JMESPath expression over the request view that must yield exactly true.
+
+    `reads` are the request fields the expression reads from the view's root (`headers."x-a"` →
+    ("headers", "x-a")): when any is missing or empty the answer is unknown, so a missing value
+    never satisfies it. `sensitive` when one of them bears secrets: the expression is never shown."""
 
     expression: str
     search: Callable[[Any], Any]
+    reads: tuple[tuple[str, ...], ...] = ()
+    sensitive: bool = False
     loc: Loc = ()
 
 
@@ -58,7 +79,7 @@ class Not:
     child: Node
 
 
-Node = Check | JmesCheck | AllOf | AnyOf | Not
+Node = Check | SourceMatch | JmesCheck | AllOf | AnyOf | Not
 
 
 @dataclass(frozen=True, slots=True)
@@ -142,4 +163,5 @@ class CompiledPolicy:
     # `reads_whole_maps` when a JMESPath condition reads every name
     map_reads: tuple[Lookup, ...] = ()
     reads_whole_maps: bool = False
+    sensitive: frozenset[str] = frozenset()  # lookup keys of the secret-bearing sources (sources.is_sensitive)
     fast: Callable[..., Any] | None = None  # the same decisions as generated Python, attached by the store

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from authorizer.policy.errors import Loc
-from authorizer.policy.ir import AllOf, AnyOf, Check, CompiledPolicy, CompiledRule, JmesCheck, Node, Not
+from authorizer.policy.ir import AllOf, AnyOf, Check, CompiledPolicy, CompiledRule, JmesCheck, Node, Not, SourceMatch
 from authorizer.policy.operators import typed_key
 
 LintWarning = tuple[Loc, str]
@@ -68,6 +68,8 @@ class _Linter:
             return ("check", node.source, node.op, node.mode, json.dumps(_arg(self.data, node), sort_keys=True))
         if isinstance(node, JmesCheck):
             return ("jmespath", node.expression)
+        if isinstance(node, SourceMatch):
+            return ("match", node.source, node.op, node.other)
         if isinstance(node, Not):
             return ("not", self.signature(node.child))
         return (type(node).__name__, frozenset(self.signature(c) for c in node.children))

@@ -166,7 +166,8 @@ def load(
         data, smap = parsed if parsed is not None else parse(name, raw)
         validated = validate_data(name, data, smap)
     try:
-        compiled = compile_policy(validated, name=name, digest=digest_of(raw)[:12], secrets=secrets)
+        written = smap.written if smap is not None else None
+        compiled = compile_policy(validated, name=name, digest=digest_of(raw)[:12], secrets=secrets, written=written)
     except CompileErrors as exc:
         if smap is None:  # cached data failed to compile: positions from the text
             smap = parse(name, raw)[1]

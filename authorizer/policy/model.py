@@ -43,8 +43,12 @@ class FromRequest(_Strict):
 class Operators(_Strict):
     """A condition written as a mapping: every operator given must hold."""
 
-    equals: Scalar | None = Field(None, description="Type-strict equality.")
-    not_equals: Scalar | None = Field(None, description="Present and not equal.")
+    equals: Scalar | FromRequest | None = Field(
+        None, description="Type-strict equality; `{from: SOURCE}` compares with another source (both present)."
+    )
+    not_equals: Scalar | FromRequest | None = Field(
+        None, description="Present and not equal; `{from: SOURCE}`: another source, both present."
+    )
     one_of: list[Scalar] | None = Field(None, description="Equal to one of these.")
     not_one_of: list[Scalar] | None = Field(None, description="Present and equal to none of these.")
     prefix: StrictStr | None = None

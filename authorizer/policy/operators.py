@@ -22,6 +22,7 @@ if TYPE_CHECKING:
     from authorizer.policy.secrets import SecretLookup
 
 Test = Callable[[Any], bool]
+PairTest = Callable[[Any, Any], bool]  # the value of one source against the value of another
 ConstantTime = Literal["no", "on secret-bearing sources", "digest lookup on secret-bearing sources", "yes"]
 
 
@@ -48,6 +49,11 @@ class Operator(NamedTuple):
     constant_time: ConstantTime = "no"
     in_not: bool = True  # may be used inside `not`
     when_missing: Callable[[Any], bool | None] | None = None  # the answer for a missing source (default unknown)
+    # `{from: SOURCE}` as the argument: the test of one source's value against another's (sensitive → digests)
+    between_sources: Callable[[bool], PairTest] | None = None
+    # its argument is values of the source (or a list of them): on a source that only holds text, a
+    # literal YAML read as a number, boolean or date (yes, 0123, 2024-01-01) is a trap, refused at load
+    takes_values: bool = False
 
 
 # -- values -----------------------------------------------------------------------------------------
@@ -118,6 +124,22 @@ def _equality(expected: Any, setting: Setting) -> Test:
 def _not_equals(expected: Any, setting: Setting) -> Test:
     equal = _equality(expected, setting)
     return lambda v: not equal(v)
+
+
+def _same_values(sensitive: bool) -> PairTest:
+    """Two sources' values are equal, type-strictly; strings of secret-bearing sources by digest."""
+    if sensitive:
+        return lambda a, b: (
+            hmac.compare_digest(digest(a), digest(b))
+            if isinstance(a, str) and isinstance(b, str)
+            else typed_key(a) is not None and typed_key(a) == typed_key(b)
+        )
+    return lambda a, b: typed_key(a) is not None and typed_key(a) == typed_key(b)
+
+
+def _different_values(sensitive: bool) -> PairTest:
+    same = _same_values(sensitive)
+    return lambda a, b: not same(a, b)
 
 
 def _one_of(listed: Sequence[Any], setting: Setting) -> Test:
@@ -226,10 +248,33 @@ def _secret(name: str, setting: Setting) -> Test:
 OPERATORS: dict[str, Operator] = {
     op.name: op
     for op in (
-        Operator("equals", _equality, indexable=True, constant_time="on secret-bearing sources"),
-        Operator("not_equals", _not_equals, constant_time="on secret-bearing sources"),
-        Operator("one_of", _one_of, constant_time="digest lookup on secret-bearing sources"),
-        Operator("not_one_of", _not_one_of, constant_time="digest lookup on secret-bearing sources"),
+        Operator(
+            "equals",
+            _equality,
+            indexable=True,
+            constant_time="on secret-bearing sources",
+            between_sources=_same_values,
+            takes_values=True,
+        ),
+        Operator(
+            "not_equals",
+            _not_equals,
+            constant_time="on secret-bearing sources",
+            between_sources=_different_values,
+            takes_values=True,
+        ),
+        Operator(
+            "one_of",
+            _one_of,
+            constant_time="digest lookup on secret-bearing sources",
+            takes_values=True,
+        ),
+        Operator(
+            "not_one_of",
+            _not_one_of,
+            constant_time="digest lookup on secret-bearing sources",
+            takes_values=True,
+        ),
         Operator("prefix", _prefix),
         Operator("suffix", _suffix),
         Operator("contains", _contains),

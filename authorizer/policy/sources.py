@@ -83,15 +83,30 @@ def check_source(source: str) -> tuple[str, str]:
     raise SourceError(f"unknown identity source {source!r}{hint}")
 
 
+def source_key(source: str) -> str:
+    """One name per source: `header.X-Key` and `header.x-key` are one header (what `Lookup.key` names)."""
+    family, dot, name = source.partition(".")
+    return f"header.{name.lower()}" if family == "header" and dot else source
+
+
 def is_sensitive(source: str, extra: frozenset[str] = frozenset()) -> bool:
-    """Values of this source are redacted in traces and logs (tokens, keys, cookies, ...)."""
-    if source in extra or source == "token":
+    """Secret-looking by its name (tokens, keys, cookies, ...), or named in `extra` (any spelling of a
+    header). A policy adds the sources compared with a secret (`CompiledPolicy.sensitive`)."""
+    if source == "token" or source_key(source) in {source_key(e) for e in extra}:
         return True
     family, _, name = source.partition(".")
     if family == "cookie":
         return True
     lowered = name.lower()
     return family in FAMILIES and any(word in lowered for word in _SENSITIVE_WORDS)
+
+
+TEXT_ONLY = ("header", "query", "stage", "path", "cookie", "token", "source_ip", "route", "arn", "kind")
+
+
+def holds_text(source: str) -> bool:
+    """Values of this source are always strings (everything but requestContext fields)."""
+    return source.partition(".")[0] in TEXT_ONLY
 
 
 def _present(value: Any) -> Values | None:
@@ -128,7 +143,7 @@ def lookup(source: str) -> Lookup:
             values = header_values(ev, kind, key)
             return values if values is None or "" not in values else _nonempty(values)
 
-        return Lookup(f"header.{key}", header, from_value_maps=True)
+        return Lookup(source_key(source), header, from_value_maps=True)
     if family == "query":
 
         def query(ev: dict[str, Any], kind: EventKind, arn: ExecuteApiArn) -> Values | None:

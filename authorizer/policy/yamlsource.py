@@ -56,6 +56,11 @@ class SourceMap:
 
     keys: dict[Loc, tuple[int, int]] = field(default_factory=dict)
     values: dict[Loc, tuple[int, int]] = field(default_factory=dict)
+    typed: dict[Loc, str] = field(default_factory=dict)  # plain scalars YAML read as non-strings, as written
+
+    def written(self, loc: Loc) -> str | None:
+        """How a value YAML read as a boolean, number or null was written (`yes`, `0123`)."""
+        return self.typed.get(loc)
 
     def locate(self, loc: Loc, *, at_key: bool = False) -> tuple[int, int]:
         """Position of the longest known prefix of `loc`."""
@@ -109,7 +114,10 @@ class _Builder:
                 hint = " (quote dates and times)" if node.tag.endswith(":timestamp") else ""
                 self.fail(node, f"YAML tag {node.tag!r} is not allowed in a policy{hint}")
                 return None
-            return self.scalar(node)
+            value = self.scalar(node)
+            if not isinstance(value, str):
+                self.smap.typed[loc] = node.value
+            return value
         if isinstance(node, yaml.SequenceNode):
             if node.tag != _SEQ_TAG:
                 self.fail(node, f"YAML tag {node.tag!r} is not allowed in a policy")

@@ -10,7 +10,7 @@ policy: the sources every rule requires, so that refusing early never changes a 
 from __future__ import annotations
 
 from authorizer.event.request import Request
-from authorizer.policy.ir import AllOf, AnyOf, Check, CompiledPolicy, Node
+from authorizer.policy.ir import AllOf, AnyOf, Check, CompiledPolicy, Node, SourceMatch
 from authorizer.policy.sources import Getter, SourceError, check_source, getter
 
 IDENTITY_FAMILIES = ("header", "query", "stage", "context")  # what API Gateway accepts as identity sources
@@ -55,6 +55,8 @@ def _required(node: Node) -> set[str]:
         family = node.source.partition(".")[0]
         required = node.holds_when_missing is not True and family in IDENTITY_FAMILIES
         return {_canonical(node.source)} if required else set()
+    if isinstance(node, SourceMatch):  # unknown unless both are present
+        return {_canonical(s) for s in (node.source, node.other) if s.partition(".")[0] in IDENTITY_FAMILIES}
     if isinstance(node, AllOf):
         return set().union(*(_required(child) for child in node.children))
     if isinstance(node, AnyOf) and node.children:

@@ -14,13 +14,13 @@ from dataclasses import dataclass, field
 
 from authorizer.decide.decision import TraceEntry
 from authorizer.policy.errors import Loc
-from authorizer.policy.ir import AllOf, AnyOf, Check, CompiledPolicy, JmesCheck, Node, Not
+from authorizer.policy.ir import AllOf, AnyOf, Check, CompiledPolicy, JmesCheck, Node, Not, SourceMatch
 from authorizer.policy.load import LoadedPolicy
 from authorizer.testing.runner import CaseResult, PolicyUnderTest
 
 
-def _leaves(node: Node) -> Iterator[Check | JmesCheck]:
-    if isinstance(node, Check | JmesCheck):
+def _leaves(node: Node) -> Iterator[Check | SourceMatch | JmesCheck]:
+    if isinstance(node, Check | SourceMatch | JmesCheck):
         yield node
     elif isinstance(node, Not):
         yield from _leaves(node.child)
