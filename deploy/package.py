@@ -33,6 +33,7 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))  # run as a script from anywhere: the package being packaged
 
 from authorizer import __version__  # noqa: E402
+from authorizer.policy.caching import advice  # noqa: E402
 from authorizer.policy.errors import PolicyError  # noqa: E402
 from authorizer.policy.load import digest_of, load, write_cache  # noqa: E402
 
@@ -116,10 +117,7 @@ def bundle_policy(source: Path, target: Path) -> str:
     bundled = target / BUNDLED_POLICY
     bundled.write_bytes(raw)
     write_cache(bundled, digest_of(raw), loaded.data)
-    allow_scopes = {rule.resource for rule in loaded.policy.rules if rule.effect == "allow"}
-    if "method" in allow_scopes:
-        return "an Allow covers only the incoming method: keep AuthorizerCacheTtl=0 (docs/deploying.md)"
-    return f"every Allow covers {', '.join(sorted(allow_scopes)) or 'nothing'}: caching (AuthorizerCacheTtl) is safe"
+    return advice(loaded.policy, loaded.data.get("cache"))  # the analysis `authorizer validate` warns from
 
 
 def precompile(target: Path, python_version: str) -> str:

@@ -8,8 +8,9 @@ import pytest
 
 from authorizer.event.builder import RequestSpec
 from authorizer.event.request import Request
+from authorizer.policy.identity import derive_identity_sources, parse_identity_source
 from authorizer.serve.iam import IamAnswer, MalformedAnswer, evaluate_policy, read_answer
-from authorizer.serve.identity import IdentitySources, derive_identity_sources, parse_identity_source
+from authorizer.serve.identity import IdentitySources
 from tests.conftest import compile_yaml
 
 ARN = "arn:aws:execute-api:us-east-1:123456789012:api1/dev/GET/pets/42"

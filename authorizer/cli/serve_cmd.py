@@ -68,7 +68,7 @@ def _stage_variables(pairs: list[str]) -> dict[str, str]:
 
 
 def _identity_sources(given: list[str] | None, api: str) -> tuple[str, ...] | None:
-    from authorizer.serve.identity import parse_identity_source
+    from authorizer.policy.identity import parse_identity_source
 
     if given is None:
         return None

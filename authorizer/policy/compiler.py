@@ -15,6 +15,7 @@ from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
 from authorizer.policy.errors import Loc
+from authorizer.policy.identity import parse_identity_source
 from authorizer.policy.ir import (
     AllOf,
     AnyOf,
@@ -43,11 +44,14 @@ from authorizer.policy.sources import (
     is_sensitive,
     lookup,
     source_key,
+    suggest,
 )
 
 Written = Callable[[Loc], str | None]
 
 COMBINATORS = ("any", "all", "not", "jmespath")
+METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS", "ANY", "*")  # as API Gateway writes them
+CONNECT = "$connect"
 INDEX_MIN_RULES = 8  # below this a plain scan is as fast as a lookup
 
 
@@ -306,15 +310,20 @@ class _Compiler:
         return Output(literal=spec)
 
     def route(self, text: str, loc: Loc) -> RoutePattern | None:
-        if text.startswith("$"):  # WebSocket route key: $connect, $default, ...
-            if not re.fullmatch(r"\$[A-Za-z]+", text):
-                self.error(loc, f"invalid WebSocket route {text!r}")
+        if text.startswith("$"):  # a WebSocket route key: an authorizer only ever runs for $connect
+            if text != CONNECT:
+                hint = suggest(text, [CONNECT]) or f"; use {CONNECT!r}"
+                self.error(loc, f"route {text!r} never matches: WebSocket authorizers run only on $connect{hint}")
                 return None
             return RoutePattern(text, "", text, text.__eq__, text)
         method, _, path = text.partition(" ")
-        method = method.upper()
-        if not re.fullmatch(r"[A-Z]+|\*", method) or not path.startswith("/"):
+        if not path.startswith("/"):
             self.error(loc, f"route {text!r} must be `METHOD /path` (e.g. `GET /pets/*`) or `$connect`")
+            return None
+        if method not in METHODS:
+            close = method.upper() if method.upper() in METHODS else None
+            hint = f"; did you mean {f'{close} {path}'!r}?" if close else suggest(method.upper(), list(METHODS))
+            self.error(loc, f"route {text!r} never matches: {method!r} is not an HTTP method{hint}")
             return None
         method = "*" if method == "ANY" else method
         parts, iam = [], []
@@ -386,6 +395,11 @@ class _Compiler:
                 check_source(source)
             except SourceError as exc:
                 self.error(("redact", key), str(exc))
+        for i, text in enumerate((data.get("cache") or {}).get("identity_sources") or ()):
+            try:
+                parse_identity_source(text)
+            except ValueError as exc:
+                self.error(("cache", "identity_sources", i), str(exc))
         for secret_name, ref in data.get("secrets", {}).items():
             if sum(1 for v in ref.values() if v) != 1:
                 self.error(("secrets", secret_name), "a secret needs exactly one of env, ssm, secretsmanager")

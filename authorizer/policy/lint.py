@@ -4,10 +4,9 @@
 - a rule that can never match: its conditions contradict each other (`equals: a` and `equals: b`
   on one source, `exists: false` with another test, empty numeric ranges, sources a TOKEN event
   never carries);
-- an Allow covering only the incoming method ARN in a policy whose `cache` says API Gateway
-  caches answers: the cached Allow is re-used for the caller's other routes, which then get 403;
-- worse, a route-limited Allow covering the whole stage or API under caching: the cached Allow
-  opens every route to the caller until it expires.
+- anything that makes caching unsafe for the cache the policy declares (`cache:`): caching.py, the
+  same analysis `make package` advises from;
+- a route written the Express way (`/pets/:id`), which matches the colon literally.
 
 The analysis is conservative (a warning is a proof, silence is not) and works on the compiled
 conditions, so it judges exactly what the engine evaluates. Messages never show secret values:
@@ -17,10 +16,12 @@ they use the compiled, already redacted, expected values.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Hashable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from authorizer.policy.caching import cache_key, findings
 from authorizer.policy.errors import Loc
 from authorizer.policy.ir import AllOf, AnyOf, Check, CompiledPolicy, CompiledRule, JmesCheck, Node, Not, SourceMatch
 from authorizer.policy.operators import typed_key
@@ -207,42 +208,26 @@ class _Linter:
             for x, sig in zip(a.conditions, a.signatures, strict=True)
         )
 
-    # -- caching -----------------------------------------------------------------------------
+    # -- caching ---------------------------------------------------------------------------
     def caching(self) -> Iterator[LintWarning]:
-        cache = self.data.get("cache") or {}
-        if not cache.get("ttl") or cache.get("per_route"):
-            return
-        ttl = cache["ttl"]
-        simple = self.data.get("response") == "simple"
+        """What caching.py finds for the cache the policy declares."""
+        for finding in findings(self.policy, cache_key(self.policy, self.data.get("cache"))):
+            yield finding.loc, finding.message
+
+    def express_style_routes(self) -> Iterator[LintWarning]:
+        """`GET /pets/:id` matches the literal path `/pets/:id` only: API Gateway writes `{id}`."""
         for rule in self.policy.rules:
-            if rule.effect == "allow" and rule.resource == "method" and not simple:
-                yield (
-                    (*rule.loc, "name"),
-                    f"allow rule {rule.name!r} covers only the incoming method ARN, but API Gateway caches the "
-                    f"answer for {ttl} s and re-uses it for the caller's other routes (403 there): use "
-                    "`resource: stage` (or api, or routes listing every route), cache.ttl 0, or put the route in "
-                    "the identity sources (cache.per_route: true)",
-                )
-            elif (
-                rule.effect == "allow" and rule.routes is not None and rule.resource in ("stage", "api") and not simple
-            ):
-                yield (
-                    (*rule.loc, "routes"),
-                    f"allow rule {rule.name!r} is limited to some routes, but its Allow covers the whole "
-                    f"{rule.resource}: API Gateway caches it for {ttl} s and lets the caller call every route "
-                    "meanwhile; use `resource: routes`, cache.ttl 0, or put the route in the identity sources "
-                    "(cache.per_route: true)",
-                )
-            elif simple and rule.routes is not None:
-                yield (
-                    (*rule.loc, "routes"),
-                    f"rule {rule.name!r} decides per route, but a cached simple response applies to every route "
-                    f"for {ttl} s: add $context.routeKey to the identity sources (cache.per_route: true) or set "
-                    "cache.ttl 0",
-                )
+            for i, pattern in enumerate(rule.routes or ()):
+                if re.search(r"/:[A-Za-z_]", pattern.text):
+                    meant = re.sub(r"/:([A-Za-z_]\w*)", r"/{\1}", pattern.text)
+                    yield (
+                        (*rule.loc, "routes", i),
+                        f"route {pattern.text!r} matches `:` literally; API Gateway writes path parameters "
+                        f"in braces: did you mean {meant!r}?",
+                    )
 
     def run(self) -> list[LintWarning]:
-        warnings: list[LintWarning] = list(self.caching())
+        warnings: list[LintWarning] = [*self.caching(), *self.express_style_routes()]
         live: list[_Facts] = []
         for rule in self.policy.rules:
             conditions = tuple(_conjuncts(rule.conditions))

@@ -133,8 +133,13 @@ class Cache(_Strict):
     ttl: StrictInt = Field(ge=0, le=3600, description="authorizerResultTtlInSeconds; 0 turns caching off.")
     per_route: StrictBool = Field(
         False,
-        description="The route is among the identity sources (HTTP API `$context.routeKey`), so a cached "
-        "answer is never re-used for another route.",
+        description="The route template is among the identity sources (HTTP API `$context.routeKey`), so a "
+        "cached answer is re-used only for requests of the same route template.",
+    )
+    identity_sources: list[StrictStr] | None = Field(
+        None,
+        description="The authorizer's identity sources (the cache key): `header.Authorization`, "
+        "`method.request.querystring.token`, ... Default: the sources every rule requires.",
     )
 
 

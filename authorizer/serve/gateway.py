@@ -22,8 +22,9 @@ from authorizer.decide.response import ResponseMode, uses_simple
 from authorizer.event.builder import RequestSpec
 from authorizer.event.kinds import HTTP_V2, TOKEN, WEBSOCKET, EventKind, kind_named
 from authorizer.event.request import Request
+from authorizer.policy.identity import derive_identity_sources
 from authorizer.serve.iam import IamAnswer, MalformedAnswer, SimpleAnswer, evaluate_policy, read_answer
-from authorizer.serve.identity import IdentitySources, derive_identity_sources
+from authorizer.serve.identity import IdentitySources
 from authorizer.stores.base import PolicyStore
 
 log = logging.getLogger("authorizer.serve")
