@@ -39,7 +39,7 @@ from authorizer.policy.load import digest_of, load, write_cache  # noqa: E402
 
 STAGES = REPO / "deploy" / "stages"
 TEMPLATE = REPO / "deploy" / "template.yaml"
-TEMPLATE_CODE_URI = "CodeUri: ../build/authorizer-dev.zip"
+TEMPLATE_CODE_URI = "CodeUri: .."  # the checkout: `sam build` runs the Makefile there
 TASK_ROOT = "/var/task"  # where Lambda unpacks the zip
 BUNDLED_POLICY = "policy.yaml"  # AUTHORIZER_POLICY's default, relative to the task root
 PROVIDED_BY_RUNTIME = ("boto3", "botocore", "s3transfer")  # also pulled in by nothing we depend on

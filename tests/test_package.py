@@ -11,6 +11,7 @@ import importlib.util
 import json
 import os
 import platform
+import shutil
 import subprocess
 import sys
 import zipfile
@@ -28,6 +29,7 @@ PYTHON_VERSION = f"{sys.version_info.major}.{sys.version_info.minor}"
 ARCH = {"x86_64": "x86_64", "aarch64": "arm64", "arm64": "arm64"}[platform.machine()]
 SCRIPT = REPO / "deploy" / "package.py"
 SAMPLE = FIXTURES / "aws-lambda-go" / "apigw-custom-auth-request-type-request.json"  # the docs' REQUEST sample
+SAM = shutil.which("sam", path=str(Path(sys.executable).parent)) or shutil.which("sam")
 
 
 def load_package_module() -> ModuleType:
@@ -177,7 +179,18 @@ def test_zip_is_small_and_reports_its_size(built: tuple[Path, str]) -> None:
 def test_template_copy_points_at_the_stage_zip(built: tuple[Path, str]) -> None:
     template = built[0].parent / "template-dev.yaml"
     text = template.read_text()
-    assert "CodeUri: authorizer-dev.zip" in text and "../build/" not in text
+    assert "CodeUri: authorizer-dev.zip\n" in text and "CodeUri: ..\n" not in text
+
+
+@pytest.mark.skipif(SAM is None, reason="SAM CLI is not installed (pip install aws-sam-cli; it is in the dev extra)")
+def test_template_copy_passes_sam_validate_lint(built: tuple[Path, str]) -> None:
+    assert SAM is not None
+    template = built[0].parent / "template-dev.yaml"
+    env = {**os.environ, "SAM_CLI_TELEMETRY": "0"}
+    result = subprocess.run(
+        [SAM, "validate", "--lint", "-t", str(template)], capture_output=True, text=True, env=env, timeout=120
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
 
 
 @pytest.mark.parametrize("how", ["make package", "sam build"])
