@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 
 .PHONY: test lint typecheck policies unit demo clean
 
-$(STAMP): pyproject.toml
+$(STAMP): pyproject.toml authorizer/__init__.py  # the version is read from __init__.py
 	@echo "Setting up $(VENV): the package and its development tools from PyPI (once; about a minute)"
 	test -d $(VENV) || $(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install -q --upgrade pip
