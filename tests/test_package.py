@@ -11,6 +11,7 @@ import importlib.util
 import json
 import os
 import platform
+import re
 import shutil
 import subprocess
 import sys
@@ -174,6 +175,14 @@ def test_zip_is_small_and_reports_its_size(built: tuple[Path, str]) -> None:
     assert size < 10_000_000
     assert f"{size / 1e6:.1f} MB" in stdout
     assert "keep AuthorizerCacheTtl=0" in stdout  # dev allows method-scoped: caching would be unsafe
+
+
+def test_the_readme_says_how_big_the_zip_is(built: tuple[Path, str]) -> None:
+    """README.md's figure is for a build with .pyc, as this one is; dependencies grow and shrink."""
+    stated = re.search(r"\(([\d.]+) MB\s+with its `\.pyc`", (REPO / "README.md").read_text())
+    assert stated, "README.md: the zip's size, '(N.N MB with its `.pyc`'"
+    size = built[0].stat().st_size
+    assert abs(float(stated[1]) * 1e6 - size) <= 0.1 * size, f"the zip is {size / 1e6:.1f} MB now"
 
 
 def test_template_copy_points_at_the_stage_zip(built: tuple[Path, str]) -> None:
