@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 
 .PHONY: test lint typecheck policies unit demo clean
 
-$(STAMP): pyproject.toml
+$(STAMP): pyproject.toml authorizer/__init__.py  # the version is read from __init__.py
 	@echo "Setting up $(VENV): the package and its development tools from PyPI (once; about a minute)"
 	test -d $(VENV) || $(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install -q --upgrade pip
@@ -47,9 +47,18 @@ bench: $(STAMP)
 STAGE ?= dev
 PYTHON_VERSION ?= 3.12
 ARCH ?= x86_64
+PACKAGE = $(BIN)/python deploy/package.py --stage $(STAGE) --python-version $(PYTHON_VERSION) --arch $(ARCH) $(if $(POLICY),--policy $(POLICY))
 .PHONY: package
 package: $(STAMP)
-	$(BIN)/python deploy/package.py --stage $(STAGE) --python-version $(PYTHON_VERSION) --arch $(ARCH) $(if $(POLICY),--policy $(POLICY))
+	$(PACKAGE)
+
+# STAGE=prod sam build -t deploy/template.yaml: SAM runs this target (the function's BuildMethod: makefile)
+# with ARTIFACTS_DIR set; the same build as make package, as files. STAGE, PYTHON_VERSION, ARCH and
+# POLICY come from the environment, as SAM passes none of the template's parameters to make.
+.PHONY: build-AuthorizerFunction
+build-AuthorizerFunction: $(STAMP)
+	$(if $(ARTIFACTS_DIR),,$(error ARTIFACTS_DIR is not set: sam build sets it; make package builds a zip))
+	$(PACKAGE) --output-dir "$(ARTIFACTS_DIR)"
 
 FIXTURES := tests/fixtures/aws-events
 

@@ -1,6 +1,7 @@
 """Build the Lambda zip for one stage: `make package STAGE=name [PYTHON_VERSION=3.12] [ARCH=x86_64]`.
 
-build/authorizer-<stage>.zip holds, at its root: the `authorizer` package; its runtime
+build/authorizer-<stage>.zip (or, with --output-dir, a directory: what `sam build` runs through the
+Makefile's build-AuthorizerFunction target) holds, at its root: the `authorizer` package; its runtime
 dependencies as wheels for the Lambda runtime's Python and architecture (never boto3/botocore,
 which the runtime provides); the stage's policy as `policy.yaml` (AUTHORIZER_POLICY's default),
 validated first, with its validated-data cache so that a cold start never imports pydantic; and
@@ -39,7 +40,7 @@ from authorizer.policy.load import digest_of, load, write_cache  # noqa: E402
 
 STAGES = REPO / "deploy" / "stages"
 TEMPLATE = REPO / "deploy" / "template.yaml"
-TEMPLATE_CODE_URI = "CodeUri: ../build/authorizer-dev.zip"
+TEMPLATE_CODE_URI = "CodeUri: .."  # the checkout: `sam build` runs the Makefile there
 TASK_ROOT = "/var/task"  # where Lambda unpacks the zip
 BUNDLED_POLICY = "policy.yaml"  # AUTHORIZER_POLICY's default, relative to the task root
 PROVIDED_BY_RUNTIME = ("boto3", "botocore", "s3transfer")  # also pulled in by nothing we depend on
@@ -152,14 +153,19 @@ def files_in(root: Path) -> Iterator[tuple[Path, str]]:
             yield path, path.relative_to(root).as_posix()
 
 
+def check_shipped(root: Path) -> None:
+    """Nothing the runtime provides may be shipped: a stale boto3 would shadow the runtime's own."""
+    for path in sorted(root.iterdir()):
+        if path.name in PROVIDED_BY_RUNTIME:
+            raise BuildError(f"{path.name} must not be shipped: the Lambda runtime provides it")
+
+
 def write_zip(root: Path, output: Path) -> None:
     """Sorted entries, fixed timestamps, world-readable modes (Lambda runs as another user)."""
     output.parent.mkdir(parents=True, exist_ok=True)
     partial = output.with_suffix(".zip.partial")
     with zipfile.ZipFile(partial, "w", zipfile.ZIP_DEFLATED, compresslevel=6) as archive:
         for path, name in files_in(root):
-            if name.split("/", 1)[0] in PROVIDED_BY_RUNTIME:
-                raise BuildError(f"{name} must not be shipped: the Lambda runtime provides it")
             info = zipfile.ZipInfo(name, date_time=ZIP_EPOCH)
             info.external_attr = 0o100644 << 16
             info.compress_type = zipfile.ZIP_DEFLATED
@@ -177,27 +183,41 @@ def write_template(stage: str, output: Path) -> Path:
     return target
 
 
-def build(stage: str, python_version: str, arch: str, policy: Path | None, output: Path) -> list[str]:
-    """Build the zip; the lines to report. Raises InvalidPolicy, PolicyError or BuildError."""
+def lay_out(root: Path, source: Path, python_version: str, arch: str) -> tuple[str, str]:
+    """Write the function's files into root; (cache advice, bytecode note). Raises InvalidPolicy,
+    PolicyError or BuildError."""
+    validate(source)  # first: an invalid policy fails the build before any download
+    advice = bundle_policy(source, root)
+    install_dependencies(root, python_version, arch)
+    copy_package(root)
+    compiled = precompile(root, python_version)
+    check_shipped(root)
+    return advice, compiled
+
+
+def build(stage: str, python_version: str, arch: str, policy: Path | None, output: Path, directory: bool) -> list[str]:
+    """Build the zip (and its template copy), or the directory; the lines to report."""
     source = stage_policy(stage, policy)
-    with tempfile.TemporaryDirectory(prefix=f"authorizer-{stage}-") as tmp:
-        root = Path(tmp)
-        validate(source)  # first: an invalid policy fails the build before any download
-        advice = bundle_policy(source, root)
-        install_dependencies(root, python_version, arch)
-        copy_package(root)
-        compiled = precompile(root, python_version)
-        write_zip(root, output)
-    template = write_template(stage, output)
+    if directory:
+        if output.exists() and any(output.iterdir()):
+            raise BuildError(f"{output} is not empty: files left there would be shipped too")
+        output.mkdir(parents=True, exist_ok=True)
+        advice, compiled = lay_out(output, source, python_version, arch)
+        size = sum(path.stat().st_size for path, _ in files_in(output))
+        built, template = f"{shown(output)}/: {size / 1e6:.1f} MB unpacked", None
+    else:
+        with tempfile.TemporaryDirectory(prefix=f"authorizer-{stage}-") as tmp:
+            advice, compiled = lay_out(Path(tmp), source, python_version, arch)
+            write_zip(Path(tmp), output)
+        built, template = f"{shown(output)}: {output.stat().st_size / 1e6:.1f} MB", write_template(stage, output)
     lambda_arch = "arm64" if ARCHES[arch] == "aarch64" else "x86_64"
     return [
-        f"built {shown(output)}: {output.stat().st_size / 1e6:.1f} MB "
-        f"(authorizer {__version__}, python{python_version}, {lambda_arch}, policy {shown(source)})",
+        f"built {built} (authorizer {__version__}, python{python_version}, {lambda_arch}, policy {shown(source)})",
         f"policy: {advice}",
         f"bytecode: {compiled}",
-        f"deploy: sam deploy -t {shown(template)} --stack-name authorizer-{stage} --resolve-s3 "
-        f"--capabilities CAPABILITY_IAM --parameter-overrides Stage={stage} PythonRuntime=python{python_version} "
-        f"Architecture={lambda_arch}",
+        f"deploy: sam deploy{f' -t {shown(template)}' if template else ''} --stack-name authorizer-{stage} "
+        f"--resolve-s3 --capabilities CAPABILITY_IAM --parameter-overrides Stage={stage} "
+        f"PythonRuntime=python{python_version} Architecture={lambda_arch}",
     ]
 
 
@@ -211,7 +231,9 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("--python-version", default="3.12", help="the Lambda runtime's Python (default: 3.12)")
     parser.add_argument("--arch", default="x86_64", choices=sorted(ARCHES), help="Lambda architecture")
     parser.add_argument("--policy", type=Path, help="bundle this policy instead of deploy/stages/<stage>.yaml")
-    parser.add_argument("--output", type=Path, help="zip to write (default: build/authorizer-<stage>.zip)")
+    where = parser.add_mutually_exclusive_group()
+    where.add_argument("--output", type=Path, help="zip to write (default: build/authorizer-<stage>.zip)")
+    where.add_argument("--output-dir", type=Path, help="write the files into this empty directory instead (sam build)")
     args = parser.parse_args(argv)
     if not re.fullmatch(r"[A-Za-z0-9_-]{1,128}", args.stage):
         parser.error("--stage: letters, digits, '-' and '_' only (an API Gateway stage name)")
@@ -222,9 +244,9 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(argv)
-    output = (args.output or REPO / "build" / f"authorizer-{args.stage}.zip").resolve()
+    output = (args.output_dir or args.output or REPO / "build" / f"authorizer-{args.stage}.zip").resolve()
     try:
-        lines = build(args.stage, args.python_version, args.arch, args.policy, output)
+        lines = build(args.stage, args.python_version, args.arch, args.policy, output, args.output_dir is not None)
     except (InvalidPolicy, PolicyError) as exc:
         if isinstance(exc, PolicyError):
             print(exc, file=sys.stderr)

@@ -1,14 +1,18 @@
-"""`make package`: the zip holds what Lambda needs and nothing else, and runs alone.
+"""`make package` and `sam build`: the zip, or the directory, holds what Lambda needs and nothing else,
+and runs alone.
 
-One real build per session (pip, network: wheels come from PyPI or pip's cache), for this machine's
-Python and architecture, so that the unpacked zip can be run here with a stock interpreter.
+One real build of each per session (pip, network: wheels come from PyPI or pip's cache), for this
+machine's Python and architecture, so that the unpacked zip can be run here with a stock interpreter.
 """
 
 from __future__ import annotations
 
 import importlib.util
 import json
+import os
 import platform
+import re
+import shutil
 import subprocess
 import sys
 import zipfile
@@ -26,6 +30,7 @@ PYTHON_VERSION = f"{sys.version_info.major}.{sys.version_info.minor}"
 ARCH = {"x86_64": "x86_64", "aarch64": "arm64", "arm64": "arm64"}[platform.machine()]
 SCRIPT = REPO / "deploy" / "package.py"
 SAMPLE = FIXTURES / "aws-lambda-go" / "apigw-custom-auth-request-type-request.json"  # the docs' REQUEST sample
+SAM = shutil.which("sam", path=str(Path(sys.executable).parent)) or shutil.which("sam")
 
 
 def load_package_module() -> ModuleType:
@@ -46,6 +51,25 @@ def built(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
     result = run_package("--stage", "dev", "--python-version", PYTHON_VERSION, "--arch", ARCH, "--output", str(output))
     assert result.returncode == 0, result.stderr
     return output, result.stdout
+
+
+def sam_build_target(artifacts: Path | None, *variables: str) -> subprocess.CompletedProcess[str]:
+    """The Makefile target `sam build` runs, as it runs it (ARTIFACTS_DIR in the environment), with
+    this interpreter's bin/ for the venv's (make must not set a venv up here)."""
+    env = {name: value for name, value in os.environ.items() if name != "ARTIFACTS_DIR"}
+    if artifacts is not None:
+        env["ARTIFACTS_DIR"] = str(artifacts)
+    command = ["make", "-o", ".venv/.installed", "build-AuthorizerFunction", f"BIN={Path(sys.executable).parent}"]
+    return subprocess.run([*command, *variables], cwd=REPO, env=env, capture_output=True, text=True, timeout=600)
+
+
+@pytest.fixture(scope="module")
+def laid_out(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    artifacts = tmp_path_factory.mktemp("sam-build") / "AuthorizerFunction"
+    result = sam_build_target(artifacts, "STAGE=dev", f"PYTHON_VERSION={PYTHON_VERSION}", f"ARCH={ARCH}")
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "policy deploy/stages/dev.yaml" in result.stdout and "keep AuthorizerCacheTtl=0" in result.stdout
+    return artifacts
 
 
 @pytest.fixture(scope="module")
@@ -106,6 +130,28 @@ def test_the_unpacked_zip_refuses_a_wrong_header(unpacked: Path) -> None:
     assert run_unpacked(unpacked, event)["response"] == {"raised": "Unauthorized"}
 
 
+def test_sam_build_lays_out_what_the_zip_holds(laid_out: Path, names: list[str]) -> None:
+    assert sorted(name for _, name in load_package_module().files_in(laid_out)) == sorted(names)
+
+
+def test_the_sam_build_directory_alone_decides_the_docs_sample(laid_out: Path) -> None:
+    outcome = run_unpacked(laid_out, json.loads(SAMPLE.read_text()))
+    assert outcome["response"]["principalId"] == "me" and outcome["loaded"] == []
+
+
+def test_sam_build_refuses_a_directory_with_files_in_it(tmp_path: Path) -> None:
+    """Whatever is there would be shipped as well."""
+    (tmp_path / "stale.py").write_text("")
+    result = run_package("--stage", "dev", "--output-dir", str(tmp_path))
+    assert result.returncode == 2 and "is not empty" in result.stderr
+    assert [path.name for path in tmp_path.iterdir()] == ["stale.py"]
+
+
+def test_the_sam_build_target_needs_sams_artifacts_dir() -> None:
+    result = sam_build_target(None)
+    assert result.returncode != 0 and "ARTIFACTS_DIR is not set" in result.stderr
+
+
 def test_zip_bundles_the_stage_policy_with_its_validated_cache(built: tuple[Path, str], names: list[str]) -> None:
     raw = (REPO / "deploy" / "stages" / "dev.yaml").read_bytes()
     with zipfile.ZipFile(built[0]) as archive:
@@ -131,22 +177,45 @@ def test_zip_is_small_and_reports_its_size(built: tuple[Path, str]) -> None:
     assert "keep AuthorizerCacheTtl=0" in stdout  # dev allows method-scoped: caching would be unsafe
 
 
+def test_the_readme_says_how_big_the_zip_is(built: tuple[Path, str]) -> None:
+    """README.md's figure is for a build with .pyc, as this one is; dependencies grow and shrink."""
+    stated = re.search(r"\(([\d.]+) MB\s+with its `\.pyc`", (REPO / "README.md").read_text())
+    assert stated, "README.md: the zip's size, '(N.N MB with its `.pyc`'"
+    size = built[0].stat().st_size
+    assert abs(float(stated[1]) * 1e6 - size) <= 0.1 * size, f"the zip is {size / 1e6:.1f} MB now"
+
+
 def test_template_copy_points_at_the_stage_zip(built: tuple[Path, str]) -> None:
     template = built[0].parent / "template-dev.yaml"
     text = template.read_text()
-    assert "CodeUri: authorizer-dev.zip" in text and "../build/" not in text
+    assert "CodeUri: authorizer-dev.zip\n" in text and "CodeUri: ..\n" not in text
 
 
-def test_an_invalid_policy_fails_the_build_before_any_download(tmp_path: Path) -> None:
+@pytest.mark.skipif(SAM is None, reason="SAM CLI is not installed (pip install aws-sam-cli; it is in the dev extra)")
+def test_template_copy_passes_sam_validate_lint(built: tuple[Path, str]) -> None:
+    assert SAM is not None
+    template = built[0].parent / "template-dev.yaml"
+    env = {**os.environ, "SAM_CLI_TELEMETRY": "0"}
+    result = subprocess.run(
+        [SAM, "validate", "--lint", "-t", str(template)], capture_output=True, text=True, env=env, timeout=120
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+@pytest.mark.parametrize("how", ["make package", "sam build"])
+def test_an_invalid_policy_fails_the_build_before_any_download(tmp_path: Path, how: str) -> None:
     broken = tmp_path / "broken.yaml"
     broken.write_text("version: 1\nrules:\n  - name: r\n    effect: alow\n")
-    output = tmp_path / "authorizer-x.zip"
-    result = run_package("--stage", "x", "--policy", str(broken), "--output", str(output))
+    output = tmp_path / ("authorizer-x.zip" if how == "make package" else "artifacts")
+    if how == "make package":
+        result = run_package("--stage", "x", "--policy", str(broken), "--output", str(output))
+    else:
+        result = sam_build_target(output, "STAGE=x", f"POLICY={broken}")
     said = result.stdout + result.stderr  # as `authorizer validate` says it
-    assert result.returncode == 1
+    assert result.returncode == (1 if how == "make package" else 2)  # make says 2 for any failed recipe
     assert f"{broken}:4:13:" in said and "did you mean 'allow'" in said
     assert "Traceback" not in said and "policy invalid, nothing built" in result.stderr
-    assert not output.exists()
+    assert not output.exists() or not any(output.iterdir())
 
 
 def test_a_stage_without_a_policy_is_a_usage_error() -> None:

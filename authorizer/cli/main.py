@@ -10,6 +10,8 @@ import importlib
 import sys
 from collections.abc import Sequence
 
+from authorizer import __version__
+
 # subcommand → module in authorizer.cli exposing register(subparsers) and run(args) -> int
 COMMANDS = {
     "eval": "authorizer.cli.eval_cmd",
@@ -26,6 +28,7 @@ def build_parser() -> argparse.ArgumentParser:
         prog="authorizer",
         description="Policy-driven Lambda authorizer for Amazon API Gateway.",
     )
+    parser.add_argument("--version", action="version", version=f"authorizer {__version__}")
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     for module_name in COMMANDS.values():
         importlib.import_module(module_name).register(subparsers)

@@ -21,10 +21,10 @@ import time
 from dataclasses import dataclass
 from typing import Any, Literal
 
-import boto3  # type: ignore[import-untyped]
+import boto3
 from aws_lambda_powertools.utilities.parameters import AppConfigProvider, SSMProvider
 from aws_lambda_powertools.utilities.parameters.base import BaseProvider
-from botocore.config import Config  # type: ignore[import-untyped]
+from botocore.config import Config
 
 from authorizer.policy.errors import PolicyError
 from authorizer.policy.ir import CompiledPolicy
