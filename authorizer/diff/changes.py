@@ -67,11 +67,8 @@ def kind_of_change(old: Evaluation, new: Evaluation) -> GroupName | None:
             return "widened"
         if not all(_covers(b.resources, r) for r in a.resources):
             return "narrowed"
-    if old.response != new.response or (a.principal, a.context, a.usage_identifier_key) != (
-        b.principal,
-        b.context,
-        b.usage_identifier_key,
-    ):
+    outputs = (a.principal, a.context, a.usage_identifier_key) != (b.principal, b.context, b.usage_identifier_key)
+    if old.response != new.response or (before == "allowed" and outputs):  # a refusal shows only its response
         return "outputs"
     if (a.effect, a.rule, a.reason) != (b.effect, b.rule, b.reason):
         return "attribution"
