@@ -193,6 +193,8 @@ class _Builder:
                     bounds.append(as_float(arg))
                 elif op == "cidr":
                     networks += [arg] if isinstance(arg, str) else arg
+                elif op != "exists":  # present/missing is every class `exists` needs
+                    self.note(loaded.where(check.loc), f"{check.source} {op}", "no value classes for this operator")
         families = [bool(atoms), bool(bounds), bool(networks)]
         if sum(families) > 1:
             at = self.versions[1].where(found[-1][0].loc)
