@@ -152,7 +152,7 @@ class _Builder:
     def rule(self, rule: CompiledRule, loaded: LoadedPolicy) -> None:
         for node in walk(rule.conditions):
             if isinstance(node, JmesCheck):
-                reason = "JMESPath is covered by sampling and the corpus only"
+                reason = "JMESPath is not analysed: covered by the generated requests (and samples) and the corpus only"
                 self.note(loaded.where(node.loc), f"jmespath {node.expression!r}", reason)
             else:
                 self.checks.setdefault(node.source, []).append((node, loaded))
