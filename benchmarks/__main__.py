@@ -24,10 +24,10 @@ from benchmarks.events import SECRETS  # noqa: E402
 
 os.environ.update(SECRETS)
 
-from benchmarks import cold, memory, scaling, warm  # noqa: E402
+from benchmarks import cold, diff, memory, scaling, warm  # noqa: E402
 from benchmarks.report import machine, table  # noqa: E402
 
-SECTIONS = ("warm", "logs", "scaling", "compile", "cold", "memory")
+SECTIONS = ("warm", "logs", "scaling", "compile", "cold", "memory", "diff")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -224,6 +224,28 @@ def main(argv: list[str] | None = None) -> int:
             failures.append("memory: RSS after 10,000 decisions")
         if not args.long:
             print("(run with --long for 1,000,000 decisions)\n")
+
+    if "diff" in sections:
+        rows = diff.per_policy(3 if args.quick else 5)
+        results["diff"] = rows
+        print("## authorizer diff: each shipped policy against a mutated copy (CPU s, median)\n")
+        table(
+            ["policy", "edit", "requests decided", "groups", "seconds", "first run", "target", "verdict"],
+            [
+                [
+                    r["policy"],
+                    r["edit"],
+                    r["requests"],
+                    r["groups"],
+                    r["seconds"],
+                    r["first_run_seconds"],
+                    f"< {r['target_s']:g} s",
+                    "ok" if r["ok"] else "MISSED",
+                ]
+                for r in rows
+            ],
+        )
+        failures += [f"diff: {r['policy']}" for r in rows if not r["ok"]]
 
     if args.json:
         args.json.write_text(json.dumps(results, indent=2, default=str) + "\n")

@@ -19,6 +19,7 @@ LAYERS: list[tuple[str, ...]] = [
     ("decide",),
     ("stores",),
     ("handler", "settings", "testing", "serve"),
+    ("diff",),
     ("cli",),
 ]
 PEERS = {"handler": "lambda", "settings": "lambda", "testing": "testing", "serve": "serve"}  # groups in one layer

@@ -186,7 +186,7 @@ def test_a_suite_that_expects_allow_without_naming_the_rule_is_a_warning(capsys,
 def test_pre_commit_hooks_run_the_real_commands_on_the_files_they_select(capsys, monkeypatch):
     monkeypatch.chdir(REPO)
     hooks = {hook["id"]: hook for hook in yaml.safe_load((REPO / ".pre-commit-hooks.yaml").read_text())}
-    assert set(hooks) == {"authorizer-validate", "authorizer-test"}
+    assert set(hooks) == {"authorizer-validate", "authorizer-test", "authorizer-diff"}
     tracked = [str(p.relative_to(REPO)) for p in POLICIES.rglob("*") if p.is_file()]
     for hook in hooks.values():
         program, command, *args = shlex.split(hook["entry"])

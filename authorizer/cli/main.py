@@ -20,6 +20,7 @@ COMMANDS = {
     "validate": "authorizer.cli.validate_cmd",
     "demo": "authorizer.cli.demo_cmd",
     "serve": "authorizer.cli.serve_cmd",
+    "diff": "authorizer.cli.diff_cmd",
 }
 
 

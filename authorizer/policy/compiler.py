@@ -346,12 +346,13 @@ class _Compiler:
             return RoutePattern(text, method, exact, exact.__eq__, iam_path)
         from authorizer.policy.regex import FullMatcher, RegexError  # RE2: only policies with wildcard routes
 
+        pattern = "(?s)" + "".join(parts)
         try:
-            matcher = FullMatcher("(?s)" + "".join(parts))
+            matcher = FullMatcher(pattern)
         except RegexError as exc:  # pragma: no cover - built from escaped pieces
             self.error(loc, str(exc))
             return None
-        return RoutePattern(text, method, None, matcher, iam_path)
+        return RoutePattern(text, method, None, matcher, iam_path, pattern)
 
     def rule(self, spec: Mapping[str, Any], position: int, default_resource: str) -> CompiledRule:
         loc: Loc = ("rules", position)

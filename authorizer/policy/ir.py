@@ -101,6 +101,7 @@ class RoutePattern:
     exact_path: str | None  # set when the pattern has no wildcard (indexable)
     match_path: Callable[[str], bool]
     iam_path: str
+    path_regex: str | None = None  # the RE2 pattern `match_path` runs, when the path has wildcards
 
     def matches(self, method: str, path: str) -> bool:
         return (self.method == "*" or self.method == method) and self.match_path(path)

@@ -31,7 +31,7 @@ _TOKEN_ONLY_ABSENT = ("header.", "query.", "stage.", "path.", "cookie.", "contex
 _NUMERIC = ("lt", "le", "gt", "ge")
 
 
-def _arg(data: Mapping[str, Any], check: Check) -> Any:
+def argument(data: Mapping[str, Any], check: Check) -> Any:
     """The operator's argument as written (not redacted): `header.x: abc` is `equals: abc`."""
     node: Any = data
     for part in check.loc[:-1]:
@@ -66,7 +66,7 @@ class _Linter:
 
     def signature(self, node: Node) -> Hashable:
         if isinstance(node, Check):
-            return ("check", node.source, node.op, node.mode, json.dumps(_arg(self.data, node), sort_keys=True))
+            return ("check", node.source, node.op, node.mode, json.dumps(argument(self.data, node), sort_keys=True))
         if isinstance(node, JmesCheck):
             return ("jmespath", node.expression)
         if isinstance(node, SourceMatch):
@@ -78,9 +78,9 @@ class _Linter:
     def finite(self, check: Check) -> list[Any] | None:
         """The only values that can satisfy an equality or one-of check."""
         if check.op == "equals":
-            return [_arg(self.data, check)]
+            return [argument(self.data, check)]
         if check.op == "one_of":
-            return list(_arg(self.data, check))
+            return list(argument(self.data, check))
         return None
 
     def implies(self, b: Node, a: Node) -> bool:
@@ -96,7 +96,7 @@ class _Linter:
         candidates = self.finite(b)
         if candidates is not None:
             return all(a.test(v) for v in candidates)
-        want, have = _arg(self.data, a), _arg(self.data, b)
+        want, have = argument(self.data, a), argument(self.data, b)
         if a.op != b.op:
             return False
         if a.op == "prefix":
@@ -159,7 +159,7 @@ class _Linter:
                 if not any(all(c.test(v) for c in checks) for v in candidates):
                     return f"no value of {source} satisfies all of: {shown}"
                 return None
-        bounds = [(c.op, _arg(self.data, c)) for c in checks if c.op in _NUMERIC]
+        bounds = [(c.op, argument(self.data, c)) for c in checks if c.op in _NUMERIC]
         lows = [(v, op == "gt") for op, v in bounds if op in ("gt", "ge")]
         highs = [(v, op == "lt") for op, v in bounds if op in ("lt", "le")]
         if lows and highs:

@@ -119,6 +119,7 @@ class RunnableCase:
     expect: dict[str, Any]  # only the keys written
     secrets: dict[str, str] = field(default_factory=dict)
     response_format: Literal["iam", "simple"] | None = None
+    spec: RequestSpec | None = None  # the request described (None for an event file): other kinds can be built from it
 
 
 @dataclass(slots=True)
@@ -210,6 +211,7 @@ def load_suite(path: Path) -> LoadedSuite:
         if case.expect.effect == "allow" and "rule" not in expect:
             problem((*loc, "expect"), f"case {case.name!r} expects allow but names no rule", warning=True)
         events: list[tuple[str, Any]] = []
+        spec: RequestSpec | None = None
         if case.event is not None:
             if case.request is not None or case.kind is not None:
                 problem((*loc, "event"), "give either `event` (a file) or `request` and `kind`, not both")
@@ -235,6 +237,7 @@ def load_suite(path: Path) -> LoadedSuite:
                     expect=expect,
                     secrets=dict(suite.secrets),
                     response_format=case.response_format or defaults.response_format,
+                    spec=spec,
                 )
             )
     return loaded
