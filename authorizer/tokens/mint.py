@@ -150,10 +150,10 @@ def mint(
     claims: Mapping[str, Any],
     *,
     now: float | None = None,
-    expires_in: float = 3600,
+    expires_in: float | None = 3600,
     header: Mapping[str, Any] | None = None,
 ) -> str:
-    """A token signed by `key`; `iat` and `exp` (now + expires_in) are added unless `claims` has them."""
+    """A token signed by `key`; `iat` and `exp` (now + expires_in; None: no exp) are added unless in `claims`."""
     issued = int(time.time() if now is None else now)
-    body = {"iat": issued, "exp": issued + int(expires_in), **claims}
+    body = {"iat": issued, **({} if expires_in is None else {"exp": issued + int(expires_in)}), **claims}
     return compact({"alg": key.alg, "kid": key.kid, "typ": "JWT", **(header or {})}, body, key.sign)
