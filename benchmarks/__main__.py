@@ -24,10 +24,10 @@ from benchmarks.events import SECRETS  # noqa: E402
 
 os.environ.update(SECRETS)
 
-from benchmarks import cold, memory, scaling, warm  # noqa: E402
+from benchmarks import cold, memory, scaling, tokens, warm  # noqa: E402
 from benchmarks.report import machine, table  # noqa: E402
 
-SECTIONS = ("warm", "logs", "scaling", "compile", "cold", "memory")
+SECTIONS = ("warm", "logs", "scaling", "compile", "cold", "memory", "tokens")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -224,6 +224,10 @@ def main(argv: list[str] | None = None) -> int:
             failures.append("memory: RSS after 10,000 decisions")
         if not args.long:
             print("(run with --long for 1,000,000 decisions)\n")
+
+    if "tokens" in sections:
+        results["tokens"], missed = tokens.report(rounds, table)
+        failures += missed
 
     if args.json:
         args.json.write_text(json.dumps(results, indent=2, default=str) + "\n")

@@ -23,7 +23,6 @@ from typing import Any
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.asymmetric.utils import encode_dss_signature
-from cryptography.hazmat.primitives.serialization import load_der_public_key
 
 from authorizer.tokens import b64
 from authorizer.tokens.jose import MAX_TOKEN_LENGTH
@@ -204,6 +203,6 @@ def _curve(alg: str) -> ec.EllipticCurve:
 
 def from_jwk_pem(public_jwk: Mapping[str, Any]) -> bytes:
     """The PEM text of a public JWK: the classic HS256 secret of algorithm-confusion attacks."""
-    return load_der_public_key(from_jwk(dict(public_jwk)).spki).public_bytes(
+    return from_jwk(dict(public_jwk)).public.public_bytes(  # type: ignore[no-any-return]
         serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
     )

@@ -10,21 +10,15 @@ The lookup's timing reveals whether a token was seen, which its sender knows alr
 from __future__ import annotations
 
 import threading
-from typing import Generic, NamedTuple, TypeVar
+from typing import Generic, TypeVar
 
 T = TypeVar("T")
-
-
-class _Entry(NamedTuple, Generic[T]):
-    value: T
-    valid_from: float
-    valid_until: float
 
 
 class TokenCache(Generic[T]):
     def __init__(self, size: int) -> None:
         self._size = size
-        self._entries: dict[str, _Entry[T]] = {}
+        self._entries: dict[str, tuple[T, float, float]] = {}  # token → (value, valid from, valid until)
         self._lock = threading.Lock()  # writers only: a lookup is one dict read
 
     def __repr__(self) -> str:
@@ -34,7 +28,8 @@ class TokenCache(Generic[T]):
         entry = self._entries.get(token)
         if entry is None:
             return None
-        return entry.value if entry.valid_from <= now < entry.valid_until else None  # stale ones age out first
+        value, valid_from, valid_until = entry
+        return value if valid_from <= now < valid_until else None  # stale entries are evicted first
 
     def put(self, token: str, value: T, valid_from: float, valid_until: float) -> None:
         if self._size <= 0:
@@ -43,7 +38,7 @@ class TokenCache(Generic[T]):
             entries = self._entries
             while len(entries) >= self._size:
                 del entries[next(iter(entries))]
-            entries[token] = _Entry(value, valid_from, valid_until)
+            entries[token] = (value, valid_from, valid_until)
 
     def clear(self) -> None:
         with self._lock:

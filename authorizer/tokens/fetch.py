@@ -11,12 +11,13 @@ cannot interrupt.
 from __future__ import annotations
 
 import contextlib
-import http.client
-import socket
-import ssl
 import threading
 import time
+from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
+
+if TYPE_CHECKING:
+    import http.client
 
 LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "::1")
 
@@ -41,6 +42,9 @@ def check_url(url: str) -> str | None:
 
 def get(url: str, timeout: float, max_bytes: int) -> bytes:
     """The body of a 200 response to GET `url`, within `timeout` seconds and `max_bytes`; FetchError else."""
+    import http.client  # with ssl, ~5 ms of imports: paid by the first fetch, not by a cold start
+    import ssl
+
     problem = check_url(url)
     if problem:
         raise FetchError(problem)
@@ -93,6 +97,8 @@ def get(url: str, timeout: float, max_bytes: int) -> bytes:
 
 def _shut(connection: http.client.HTTPConnection) -> None:
     """The deadline passed: wake any blocked read (it then fails) by shutting the socket."""
+    import socket
+
     sock = connection.sock
     if sock is not None:
         with contextlib.suppress(OSError):  # already closed

@@ -18,7 +18,6 @@ import logging
 import math
 import threading
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import NamedTuple
 
 from authorizer.tokens import fetch
@@ -64,8 +63,7 @@ def parse_jwks(raw: bytes) -> KeySet:
     return KeySet(keys, tuple(problems))
 
 
-@dataclass(frozen=True, slots=True)
-class FetchSettings:
+class FetchSettings(NamedTuple):
     """How an issuer's key set is fetched (seconds, bytes)."""
 
     timeout: float = 1.5  # one fetch, connection to last byte: it happens inside a request
@@ -155,5 +153,5 @@ class IssuerKeys:
             self._on_change()
 
 
-def _fingerprints(keys: dict[str, PublicKey]) -> dict[str, tuple[str, bytes]]:
-    return {kid: (key.alg, key.spki) for kid, key in keys.items()}
+def _fingerprints(keys: dict[str, PublicKey]) -> dict[str, tuple[str, tuple[str, ...]]]:
+    return {kid: (key.alg, key.material) for kid, key in keys.items()}

@@ -15,11 +15,10 @@ comparison is involved.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
 from cryptography.exceptions import InvalidSignature
-from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec, ed448, ed25519, padding, rsa
 from cryptography.hazmat.primitives.asymmetric.utils import encode_dss_signature
 
@@ -43,14 +42,21 @@ class JwkError(ValueError):
     """A JWK this verifier will not use; the message names the reason, never key material."""
 
 
-@dataclass(frozen=True, slots=True)
-class PublicKey:
-    """One usable key: its `kid`, the one algorithm it verifies, and how."""
+class PublicKey(NamedTuple):
+    """One usable key: its `kid`, the one algorithm it verifies, and how.
+
+    `material` is the key's defining members (those of its RFC 7638 thumbprint): with `alg`, it
+    tells a changed key. `public` is the `cryptography` key object.
+    """
 
     kid: str
     alg: str
-    verify: Verifier = field(repr=False, compare=False)
-    spki: bytes = field(repr=False)  # the DER SubjectPublicKeyInfo: with `alg`, tells a changed key
+    verify: Verifier
+    material: tuple[str, ...]
+    public: Any
+
+    def __repr__(self) -> str:
+        return f"PublicKey(kid={self.kid!r}, alg={self.alg!r})"
 
 
 def _show(value: object) -> str:
@@ -186,5 +192,5 @@ def from_jwk(jwk: object) -> PublicKey:
     alg = _pinned(jwk)
     build = {"RSA": _rsa, "EC": _ec, "OKP": _okp}[jwk["kty"]]
     key, verify = build(jwk, alg)
-    spki = key.public_bytes(serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo)
-    return PublicKey(kid, alg, verify, spki)
+    members = {"RSA": ("e", "n"), "EC": ("crv", "x", "y"), "OKP": ("crv", "x")}[jwk["kty"]]
+    return PublicKey(kid, alg, verify, tuple(jwk[name] for name in members), key)

@@ -25,10 +25,9 @@ import logging
 import math
 import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
 from pathlib import Path
 from types import MappingProxyType
-from typing import Any, Literal
+from typing import Any, Literal, NamedTuple
 
 from authorizer.tokens import fetch, jose
 from authorizer.tokens.cache import TokenCache
@@ -56,8 +55,7 @@ class ConfigError(ValueError):
         super().__init__("; ".join(f"{where}: {message}" for where, message in problems))
 
 
-@dataclass(frozen=True, slots=True)
-class IssuerConfig:
+class IssuerConfig(NamedTuple):
     """One issuer, as a policy declares it."""
 
     issuer: str  # matched exactly against `iss`, trailing slash included
@@ -67,7 +65,7 @@ class IssuerConfig:
     jwks_url: str | None = None  # fetched inside requests when a kid is not packaged
     token_use: TokenUse | None = None  # Cognito: `id` or `access` tokens only
     leeway: float = 0.0  # seconds of clock skew allowed on exp, nbf and iat (at most 300)
-    fetch: FetchSettings = field(default_factory=FetchSettings)
+    fetch: FetchSettings = FetchSettings()
 
 
 def cognito(
@@ -96,8 +94,7 @@ def cognito(
     )
 
 
-@dataclass(frozen=True, slots=True, repr=False)
-class Verified:
+class Verified(NamedTuple):
     """A verified token's issuer, key and claims (read-only: shared by every request presenting it)."""
 
     issuer: str
