@@ -14,7 +14,6 @@ import json
 import time
 import warnings
 from collections import Counter
-from pathlib import Path
 from typing import Any
 
 import jwt as pyjwt

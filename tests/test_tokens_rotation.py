@@ -40,7 +40,7 @@ class KeyServer:
         server = self
 
         class Handler(BaseHTTPRequestHandler):
-            def do_GET(self) -> None:  # noqa: N802 - http.server's name
+            def do_GET(self) -> None:
                 server.requests += 1
                 if server.stopping.wait(server.delay):
                     return
@@ -183,5 +183,5 @@ def test_a_slow_server_holds_a_request_no_longer_than_the_timeout(tmp_path: Path
     started = time.monotonic()
     assert verifier.verify(token(key), NOW).reason == "token.keys_unavailable"  # type: ignore[union-attr]
     assert time.monotonic() - started < CEILING_SECONDS
-    with pytest.raises(FetchError, match="within 0.3 s"):
+    with pytest.raises(FetchError, match=r"within 0\.3 s"):
         get(server.url, 0.3, 100_000)

@@ -412,3 +412,25 @@ def test_the_attack_battery_without_the_issuers_key(tmp_path: Path) -> None:
     verifier, config = issuers(tmp_path, [key])
     results = {name: verifier.verify(token, NOW) for name, token in battery(config, key.public_jwk(), now=NOW)}
     assert len(results) > 40 and all(isinstance(r, Failure) for r in results.values())
+
+
+def test_a_lambda_without_tokens_imports_none_of_this() -> None:
+    """The handler, a policy load and a decision import neither this package nor cryptography;
+    `import authorizer.tokens` alone imports nothing."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, json\nfrom authorizer.handler import lambda_handler\nimport authorizer.tokens\n"
+        "event = json.load(open('policies/events/example/rest-allowed.json'))\nlambda_handler(event, None)\n"
+        "print(sorted(m for m in sys.modules if m.startswith(('cryptography', 'authorizer.tokens.'))))\n"
+    )
+    root = Path(__file__).resolve().parent.parent
+    env = {
+        "AUTHORIZER_POLICY": str(root / "policies" / "example.yaml"),
+        "AUTHORIZER_METRICS": "false",
+        "POWERTOOLS_LOG_LEVEL": "WARNING",
+        "PATH": "/usr/bin:/bin",
+    }
+    out = subprocess.run([sys.executable, "-c", code], cwd=root, env=env, capture_output=True, text=True, check=True)
+    assert out.stdout.strip().splitlines()[-1] == "[]"

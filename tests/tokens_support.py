@@ -23,7 +23,13 @@ def dev_key(alg: str, n: int = 0) -> DevKey:
 
 
 def claims(**changes: Any) -> dict[str, Any]:
-    base: dict[str, Any] = {"iss": ISSUER, "aud": AUDIENCE, "sub": "user-1", "iat": int(NOW) - 10, "exp": int(NOW) + 600}
+    base: dict[str, Any] = {
+        "iss": ISSUER,
+        "aud": AUDIENCE,
+        "sub": "user-1",
+        "iat": int(NOW) - 10,
+        "exp": int(NOW) + 600,
+    }
     base.update(changes)
     return {k: v for k, v in base.items() if v is not None}
 
