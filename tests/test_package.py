@@ -126,7 +126,7 @@ def test_zip_ships_no_boto_no_tests_no_foreign_caches(names: list[str]) -> None:
 def test_zip_is_small_and_reports_its_size(built: tuple[Path, str]) -> None:
     output, stdout = built
     size = output.stat().st_size
-    assert size < 10_000_000
+    assert size < 15_000_000  # 13.3 MB: cryptography (runtime since the tokens layer) adds ~5 MB
     assert f"{size / 1e6:.1f} MB" in stdout
     assert "keep AuthorizerCacheTtl=0" in stdout  # dev allows method-scoped: caching would be unsafe
 

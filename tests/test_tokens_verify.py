@@ -239,6 +239,15 @@ def test_the_cache_answers_as_a_fresh_verification_would(tmp_path: Path) -> None
     assert cached.verify(token, NOW + 21) is first  # a hit returns the verified object itself
 
 
+def test_a_development_key_survives_its_pem_file(tmp_path: Path) -> None:
+    """Local serving keeps a key between runs: the PEM it writes signs tokens its key set verifies."""
+    for alg in ("RS256", "ES384", "EdDSA"):
+        key = dev_key(alg)
+        again = DevKey.from_pem(key.private_pem(), alg, key.kid)
+        verifier, _ = issuers(tmp_path, [key])
+        assert isinstance(verifier.verify(mint(again, claims()), NOW), Verified)
+
+
 def test_the_cache_is_bounded(tmp_path: Path) -> None:
     key = dev_key("ES256")
     verifier, _ = issuers(tmp_path, [key], cache_size=3)

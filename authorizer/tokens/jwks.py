@@ -97,7 +97,6 @@ class IssuerKeys:
         self._fetched: _Fetched | None = None
         self._last_attempt = -math.inf
         self._lock = threading.Lock()
-        self.fetches = 0  # attempts made, successful or not (tests and benchmarks read it)
 
     def __repr__(self) -> str:
         fetched = len(self._fetched.keys) if self._fetched else 0
@@ -129,7 +128,6 @@ class IssuerKeys:
             if now - self._last_attempt < self._settings.interval:  # another thread fetched meanwhile
                 return
             self._last_attempt = now
-            self.fetches += 1
             self._fetch(now)
         finally:
             self._lock.release()
