@@ -24,10 +24,10 @@ from benchmarks.events import SECRETS  # noqa: E402
 
 os.environ.update(SECRETS)
 
-from benchmarks import cold, diff, memory, scaling, warm  # noqa: E402
+from benchmarks import cold, diff, memory, scaling, tokens, warm  # noqa: E402
 from benchmarks.report import machine, table  # noqa: E402
 
-SECTIONS = ("warm", "logs", "scaling", "compile", "cold", "memory", "diff")
+SECTIONS = ("warm", "logs", "scaling", "compile", "cold", "memory", "diff", "tokens")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -246,6 +246,10 @@ def main(argv: list[str] | None = None) -> int:
             ],
         )
         failures += [f"diff: {r['policy']}" for r in rows if not r["ok"]]
+
+    if "tokens" in sections:
+        results["tokens"], missed = tokens.report(rounds, table)
+        failures += missed
 
     if args.json:
         args.json.write_text(json.dumps(results, indent=2, default=str) + "\n")

@@ -15,6 +15,7 @@ PACKAGE = Path(__file__).resolve().parent.parent / "authorizer"
 LAYERS: list[tuple[str, ...]] = [
     ("__init__",),  # the version
     ("event",),
+    ("tokens",),
     ("policy",),
     ("decide",),
     ("stores",),
