@@ -86,7 +86,7 @@ def _log(decision: Decision, request: Request | None, policy: CompiledPolicy | N
         extra={
             "effect": decision.effect,
             "rule": decision.rule,
-            "principal": "<redacted>" if decision.principal_sensitive else decision.principal,
+            "principal": decision.shown_principal(),
             "route": request.arn.route if request is not None else None,
             "kind": request.kind.name if request is not None else None,
             "policy": policy.digest if policy is not None else None,

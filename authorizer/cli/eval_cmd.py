@@ -58,12 +58,12 @@ def run(args: argparse.Namespace) -> int:
         return EXIT_FINDINGS
     explained = args.explain or args.format == "text"
     decision, _, response = evaluate(event, policy.policy, args.response, explained=explained)
-    out: dict[str, Any] = {
+    out: dict[str, Any] = {  # outputs taken from secret-bearing sources show as <redacted>, here and in `response`
         "effect": decision.effect,
         "rule": decision.rule,
-        "principal": decision.principal,
-        "context": decision.context,
-        "response": response,
+        "principal": decision.shown_principal(),
+        "context": decision.shown_context(decision.context),
+        "response": decision.shown_response(response),
         "reason": decision.reason,
     }
     if not explained:

@@ -3,11 +3,13 @@ the log line, `--explain`, test suites and the local gateway."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from authorizer.policy.errors import Loc
 from authorizer.policy.ir import Node
+from authorizer.policy.sources import REDACTED
 
 Effect = Literal["allow", "deny", "unauthorized"]
 ConditionOutcome = Literal["true", "false", "missing", "ambiguous", "error"]
@@ -62,24 +64,48 @@ class Decision:
     usage_identifier_key: str | None = None
     resources: tuple[str, ...] = ()
     principal_sensitive: bool = False  # the principal came from a secret-bearing source: never log it
+    sensitive_context: frozenset[str] = frozenset()  # context keys whose values came from one
+    usage_key_sensitive: bool = False
     anomaly: Anomaly | None = None  # set when the refusal is not the policy's answer
     trace: tuple[TraceEntry, ...] | None = None  # every condition tried, when the decision was explained
     attempts: tuple[RuleAttempt, ...] = ()  # how each rule tried ended, when the decision was explained
 
     def as_dict(self) -> dict[str, Any]:
+        """The decision as shown to people (logs, `eval`, test reports, the local gateway's page):
+        outputs taken from secret-bearing sources redacted."""
         out: dict[str, Any] = {
             "effect": self.effect,
             "rule": self.rule,
-            "principal": self.principal,
-            "context": self.context,
+            "principal": self.shown_principal(),
+            "context": self.shown_context(self.context),
             "resources": list(self.resources),
             "reason": self.reason,
         }
         if self.usage_identifier_key is not None:
-            out["usage_identifier_key"] = self.usage_identifier_key
+            out["usage_identifier_key"] = REDACTED if self.usage_key_sensitive else self.usage_identifier_key
         if self.trace is not None:
             out["trace"] = [t.as_dict() for t in self.trace]
         return out
+
+    def shown_principal(self) -> str | None:
+        return REDACTED if self.principal_sensitive and self.principal is not None else self.principal
+
+    def shown_context(self, context: Mapping[str, Any]) -> dict[str, Any]:
+        """A context (the decision's, or one API Gateway hands on) with secret-bearing values redacted."""
+        return {k: REDACTED if k in self.sensitive_context else v for k, v in context.items()}
+
+    def shown_response(self, response: dict[str, Any] | None) -> dict[str, Any] | None:
+        """The Lambda's answer as shown to people: the same, outputs from secret-bearing sources redacted."""
+        if response is None:
+            return None
+        shown = dict(response)
+        if "principalId" in shown and self.principal_sensitive:
+            shown["principalId"] = REDACTED
+        if isinstance(shown.get("context"), dict):
+            shown["context"] = self.shown_context(shown["context"])
+        if "usageIdentifierKey" in shown and self.usage_key_sensitive:
+            shown["usageIdentifierKey"] = REDACTED
+        return shown
 
 
 def refusal(reason: str, *, anomaly: Anomaly | None = None) -> Decision:

@@ -104,6 +104,8 @@ def _matched(rule: CompiledRule, r: Request, trace: Trace | None) -> Decision:
         usage_identifier_key=usage_key(usage),
         resources=resources(rule, rule.resource, r.arn, r.arn_text),
         principal_sensitive=rule.principal.sensitive,
+        sensitive_context=frozenset(key for key, output in rule.context if output.sensitive),
+        usage_key_sensitive=rule.usage_identifier_key is not None and rule.usage_identifier_key.sensitive,
     )
     return _with_trace(decision, trace)
 

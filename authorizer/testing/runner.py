@@ -17,6 +17,7 @@ from authorizer.decide.decision import Decision, TraceEntry
 from authorizer.decide.evaluate import evaluate
 from authorizer.policy.errors import PolicyError, Problem
 from authorizer.policy.load import LoadedPolicy, load
+from authorizer.policy.sources import REDACTED
 from authorizer.testing.compare import compare
 from authorizer.testing.explanation import explain_rules, render_text
 from authorizer.testing.suite import RunnableCase
@@ -84,6 +85,53 @@ def _observed(decision: Decision, response: Any) -> dict[str, Any]:
     }
 
 
+def _shown(expect: dict[str, Any], actual: dict[str, Any], decision: Decision) -> tuple[dict[str, Any], ...]:
+    """Expected and actual as a report may show them: outputs taken from secret-bearing sources
+    redacted on both sides (`<redacted>`, or `<redacted: another value>` where they differ)."""
+    shown_expect, shown_actual = dict(expect), dict(actual)
+
+    def hide(path: tuple[str, ...]) -> None:
+        want, got = _at(expect, path), _at(actual, path)
+        if want is _ABSENT and got is _ABSENT:
+            return
+        _put(shown_expect, path, REDACTED, want)
+        _put(shown_actual, path, REDACTED if want == got else f"{REDACTED}: another value", got)
+
+    if decision.principal_sensitive:
+        hide(("principal",))
+        hide(("response", "principalId"))
+    for key in decision.sensitive_context:
+        hide(("context", key))
+        hide(("response", "context", key))
+    if decision.usage_key_sensitive:
+        hide(("usage_identifier_key",))
+        hide(("response", "usageIdentifierKey"))
+    return shown_expect, shown_actual
+
+
+_ABSENT: Any = object()
+
+
+def _at(data: Any, path: tuple[str, ...]) -> Any:
+    for key in path:
+        data = data.get(key, _ABSENT) if isinstance(data, dict) else _ABSENT
+    return data
+
+
+def _put(data: dict[str, Any], path: tuple[str, ...], shown: Any, real: Any) -> None:
+    """Replace the value at `path` (copying the dicts on the way) when there is one."""
+    if real is _ABSENT:
+        return
+    *parents, last = path
+    for key in parents:
+        inner = data.get(key)
+        if not isinstance(inner, dict):
+            return
+        data[key] = inner = dict(inner)
+        data = inner
+    data[last] = shown
+
+
 def run_case(case: RunnableCase, policies: Policies, display_name: str) -> CaseResult:
     started = time.perf_counter()
     policy = policies.get(case.policy, case.secrets, display_name)
@@ -94,7 +142,7 @@ def run_case(case: RunnableCase, policies: Policies, display_name: str) -> CaseR
     decision, request, response = evaluate(case.event, compiled, case.response_format)
     explained, _, explained_response = evaluate(case.event, compiled, case.response_format, explained=True)
     actual = _observed(decision, response)
-    lines = compare(case.expect, actual)
+    lines = compare(*_shown(case.expect, actual, decision)) if compare(case.expect, actual) else []
     if _observed(explained, explained_response) != actual:
         lines.append("engine: the fast path and explain disagree (please report this bug)")
     why: list[str] = []
