@@ -40,6 +40,10 @@ class Runtime:
     store: PolicyStore | None
     metrics: Any = None
     error: str | None = None
+    boot_again_at: float | None = None  # a store that could not be opened is tried again from then on
+
+
+STORE_RETRY_SECONDS = 5
 
 
 _runtime: Runtime | None = None
@@ -54,7 +58,13 @@ def boot() -> Runtime:
         logger.error("settings invalid: refusing every request", extra={"error": str(exc)})
         _runtime = Runtime(None, None, error=f"settings invalid: {exc}")
         return _runtime
-    store = open_store(settings.policy, refresh_seconds=settings.refresh_seconds)
+    try:
+        store = open_store(settings.policy, refresh_seconds=settings.refresh_seconds)
+    except Exception as exc:  # e.g. boto3 missing for a remote store: refuse, and try again shortly
+        error = f"policy store could not be opened: {type(exc).__name__}"
+        logger.error("no policy loaded: refusing every request", extra={"error": error})
+        _runtime = Runtime(settings, None, error=error, boot_again_at=time.time() + STORE_RETRY_SECONDS)
+        return _runtime
     metrics = None
     if settings.metrics:
         from aws_lambda_powertools import Metrics
@@ -98,6 +108,8 @@ def _log(decision: Decision, request: Request | None, policy: CompiledPolicy | N
 
 def lambda_handler(event: Any, context: Any) -> dict[str, Any]:
     runtime = _runtime or boot()
+    if runtime.boot_again_at is not None and time.time() >= runtime.boot_again_at:
+        runtime = boot()
     policy = runtime.store.current() if runtime.store is not None else None
     mode = runtime.settings.response if runtime.settings is not None else None
     if policy is not None and runtime.metrics is None and not _stdlib_logger.isEnabledFor(logging.INFO):
@@ -109,7 +121,7 @@ def lambda_handler(event: Any, context: Any) -> dict[str, Any]:
     started = time.perf_counter_ns()
     decision, request, response = evaluate(event, policy, mode)
     if runtime.error is not None and decision.anomaly == "no policy":
-        decision = refusal(runtime.error, anomaly="settings invalid")
+        decision = refusal(runtime.error, anomaly="no policy" if runtime.settings else "settings invalid")
     try:
         _log(decision, request, policy, started)
         if runtime.metrics is not None:

@@ -85,12 +85,14 @@ def test_connect_denied_by_a_rule_is_refused_with_403(serve):
     assert json.loads(body) == {"Message": "User is not authorized to access this resource with an explicit deny"}
 
 
-def test_an_answer_over_the_websocket_result_limit_is_500(serve):
+def test_an_answer_over_the_websocket_result_limit_is_refused_not_500(serve):
+    """The authorizer checks the result limit itself (decide/response.check_size): a refusal, never
+    the 500 API Gateway would answer an oversized result with."""
     server = serve(*USERS_WEBSOCKET)
     big = {"x-user": "u", "x-first": "a" * 4500, "x-second": "b" * 4500}  # context copied from headers: > 8 KB
     status, body = refused_status(server.ws_url(), big)
-    assert status == 500 and json.loads(body) == {"message": None}
-    assert "WebSocket APIs accept 8192" in server.line("GET /dev 500 malformed")
+    assert status == 401 and json.loads(body) == {"message": "Unauthorized"}
+    assert "WebSocket APIs accept 8192" in server.line("GET /dev 401 unauthorized")
     small = {"x-user": "u", "x-first": "a", "x-second": "b"}
     with connect(server.ws_url(), additional_headers=small, open_timeout=10) as ws:
         ws.send("ping")

@@ -38,7 +38,14 @@ from authorizer.decide.outcome import (
     resources,
     usage_key,
 )
-from authorizer.decide.response import InvalidResponse, check_context, check_resources, iam_response, simple_response
+from authorizer.decide.response import (
+    InvalidResponse,
+    check_context,
+    check_resources,
+    check_size,
+    iam_response,
+    simple_response,
+)
 from authorizer.event.arn import ExecuteApiArn
 from authorizer.event.kinds import REST, EventKind
 from authorizer.event.request import Request
@@ -75,6 +82,7 @@ _GLOBALS = {
     "SIMPLE": simple_response,
     "CHECK_RESOURCES": check_resources,
     "CHECK_CONTEXT": check_context,
+    "CHECK_SIZE": check_size,
 }
 
 
@@ -204,7 +212,8 @@ class _Body:
         self.emit(indent, "CHECK_RESOURCES(r)")
         if not context_checked:
             self.emit(indent, "CHECK_CONTEXT(c, kind)")
-        self.emit(indent, f"return IAM(p, {self.bind(rule.effect)}, r, c, u)")
+        self.emit(indent, f"out = IAM(p, {self.bind(rule.effect)}, r, c, u)")
+        self.emit(indent, "return out if kind.result_limit is None else CHECK_SIZE(out, kind)")
 
     def rule(self, indent: int, rule: CompiledRule) -> None:
         if rule.routes is not None:
@@ -222,7 +231,8 @@ class _Body:
             return
         self.emit(indent, f"r = RESOURCES(None, {self.bind(no_match_scope(policy))}, a, text)")
         self.emit(indent, "CHECK_RESOURCES(r)")
-        self.emit(indent, f"return IAM({self.bind(NO_MATCH_PRINCIPAL)}, 'deny', r, {{}}, None)")
+        self.emit(indent, f"out = IAM({self.bind(NO_MATCH_PRINCIPAL)}, 'deny', r, {{}}, None)")
+        self.emit(indent, "return out if kind.result_limit is None else CHECK_SIZE(out, kind)")
 
 
 _SIGNATURE = "(ev, kind, text, a, simple)"

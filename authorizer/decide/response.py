@@ -8,11 +8,12 @@ responses, which refuse with `{"isAuthorized": false}`.
 
 from __future__ import annotations
 
+import json
 from typing import Any, Literal
 
 from authorizer.decide.decision import Decision
 from authorizer.event.arn import MAX_RESOURCE_LENGTH
-from authorizer.event.kinds import EventKind
+from authorizer.event.kinds import API_LABELS, EventKind
 from authorizer.event.request import Request
 
 ResponseMode = Literal["iam", "simple"]
@@ -80,6 +81,18 @@ def check(response: dict[str, Any], kind: EventKind) -> None:
         resources = statement["Resource"]
         check_resources((resources,) if isinstance(resources, str) else resources)
     check_context(response.get("context", _NO_CONTEXT), kind)
+    check_size(response, kind)
+
+
+def check_size(response: dict[str, Any], kind: EventKind) -> dict[str, Any]:
+    """The kind's limit on an authorizer result (WebSocket: 8 KB), as the JSON Lambda returns; the
+    response itself when within it."""
+    limit = kind.result_limit
+    if limit is not None:
+        size = len(json.dumps(response, separators=(",", ":")).encode())
+        if size > limit:
+            raise InvalidResponse(f"authorizer result is {size} bytes; {API_LABELS[kind.api]} APIs accept {limit}")
+    return response
 
 
 def check_principal(principal: Any) -> None:

@@ -8,7 +8,6 @@ actions case-insensitively; an explicit Deny beats every Allow; no matching Allo
 
 from __future__ import annotations
 
-import json
 import re
 from functools import lru_cache
 from typing import Any, Literal
@@ -16,7 +15,6 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from authorizer.decide.response import InvalidResponse, check
-from authorizer.event.kinds import API_LABELS
 from authorizer.event.request import Request
 
 PolicyVerdict = Literal["allow", "explicit-deny", "implicit-deny"]
@@ -75,13 +73,6 @@ def read_answer(answer: Any, request: Request, simple: bool) -> IamAnswer | Simp
             check({**answer, "policyDocument": {"Statement": statements}}, request.kind)
         except InvalidResponse as exc:
             raise MalformedAnswer(str(exc)) from None
-    limit = request.kind.result_limit
-    if limit is not None:
-        size = len(json.dumps(answer, separators=(",", ":")).encode())
-        if size > limit:
-            raise MalformedAnswer(
-                f"authorizer result is {size} bytes; {API_LABELS[request.kind.api]} APIs accept {limit}"
-            )
     return parsed
 
 

@@ -120,9 +120,11 @@ class RemotePolicyStore(PolicyStore):
         self._next_fetch = 0.0
         self._rejected: tuple[str, str] | None = None  # (digest, error) of the last text that failed to load
         self._provider: BaseProvider | None = None
+        self._name = ""
         try:
-            self._provider, self._name = open_provider(parse_location(location))
-        except ValueError as exc:
+            self._where: RemoteLocation | None = parse_location(location)
+        except ValueError as exc:  # a malformed location never gets better: refuse every request, say why
+            self._where = None
             self._reject(str(exc))
             return
         self.refresh()
@@ -134,10 +136,16 @@ class RemotePolicyStore(PolicyStore):
 
     def refresh(self) -> bool:
         """Fetch (Powertools' cache permitting) and load a changed text; True when a new policy was accepted."""
-        if self._provider is None:
+        if self._where is None:
             return False
         try:
+            if self._provider is None:  # opened here, so that a client that cannot be made is retried later
+                self._provider, self._name = open_provider(self._where)
             return self._fetch_and_load(self._provider)
+        except Exception as exc:  # no region, no credentials, no boto3: every request refused until it works
+            first_line = (str(exc).splitlines() or [""])[0][:200]
+            self._reject(f"cannot open the policy store: {type(exc).__name__}: {first_line}")
+            return False
         finally:  # scheduled after the fetch, so that Powertools' cache entry has expired by then
             wait = self.refresh_seconds if self._policy is not None else RETRY_WITHOUT_POLICY_SECONDS
             self._next_fetch = time.time() + min(self.refresh_seconds, wait)

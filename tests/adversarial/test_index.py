@@ -1,0 +1,131 @@
+"""The rule index must never change a decision: for random policies big enough to be indexed (rules
+keyed on a plain header, on a secret-bearing one compared by digest, or on the route; the keyed
+condition first or last in its rule; unkeyed rules, `not`, `any` and route scopes among them) and
+random events (the keyed value present, missing, repeated, conflicting, in another case), deciding
+with the index answers exactly as trying every rule in order, on the engine and on the generated code."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from typing import Any
+
+import pytest
+import yaml
+from hypothesis import HealthCheck, event, given, settings
+from hypothesis import strategies as st
+
+from authorizer.decide.evaluate import evaluate, respond
+from authorizer.decide.generated import FALLBACK, build
+from authorizer.event.builder import RequestSpec
+from authorizer.policy.ir import CompiledPolicy, RuleIndex
+from authorizer.policy.load import load
+
+KEYS = ["a", "b", "c", "A", "secret-1", "secret-2"]
+OTHER = ["x", "y"]
+KEYED_ON = {"plain": "header.x-client", "secret": "header.x-api-key", "query": "query.client"}
+
+
+@st.composite
+def indexed_policies(draw: st.DrawFn) -> dict[str, Any]:
+    shape = draw(st.sampled_from([*KEYED_ON, "route"]))
+    rules: list[dict[str, Any]] = []
+    for i in range(draw(st.integers(8, 14))):
+        rule: dict[str, Any] = {"name": f"k{i}", "effect": draw(st.sampled_from(["allow", "allow", "deny"]))}
+        extra: dict[str, Any] = {}
+        if draw(st.booleans()):
+            extra["header.x-other"] = draw(st.sampled_from(OTHER))
+        if draw(st.integers(0, 4)) == 0:
+            extra["not"] = {"query.flag": "on"}
+        if draw(st.integers(0, 4)) == 0:
+            extra["any"] = [{"header.x-other": "x"}, {"query.flag": {"exists": True}}]
+        if shape == "route":
+            rule["routes"] = [draw(st.sampled_from(["GET /a", "POST /a", "GET /b", "GET /a/1"]))]
+            when = extra
+        else:
+            value = draw(st.sampled_from(KEYS))
+            if draw(st.integers(0, 5)) == 0:  # one rule compares the source with a secret too: digest keys for all
+                keyed = {KEYED_ON[shape]: {"equals": value, "not": {"secret": "k"}}}
+            else:
+                keyed = {KEYED_ON[shape]: value}
+            when = {**keyed, **extra} if draw(st.booleans()) else {**extra, **keyed}  # keyed first, or last
+            if draw(st.integers(0, 5)) == 0:
+                rule["routes"] = ["GET /a/*"]
+        if when:
+            rule["when"] = when
+        rules.append(rule)
+    for _ in range(draw(st.integers(0, 3))):  # unkeyed rules among them
+        at = draw(st.integers(0, len(rules)))
+        rules.insert(at, {"name": f"u{at}-{len(rules)}", "effect": "allow", "when": {"header.x-other": "y"}})
+    return {
+        "version": 1,
+        "on_no_match": draw(st.sampled_from(["unauthorized", "deny"])),
+        "secrets": {"k": {"env": "INDEX_TEST_SECRET"}},
+        "rules": rules,
+    }
+
+
+VALUES = st.one_of(st.sampled_from([*KEYS, "", "zz"]), st.lists(st.sampled_from(KEYS), min_size=2, max_size=3))
+
+
+@st.composite
+def events(draw: st.DrawFn) -> dict[str, Any]:
+    headers: dict[str, Any] = {}
+    for name in ("x-client", "x-api-key", "x-other"):
+        if draw(st.booleans()):
+            spelled = name.upper() if draw(st.integers(0, 3)) == 0 else name
+            headers[spelled] = draw(VALUES) if name != "x-other" else draw(st.sampled_from(OTHER))
+    query: dict[str, Any] = {}
+    if draw(st.booleans()):
+        query["client"] = draw(VALUES)
+    if draw(st.booleans()):
+        query["flag"] = "on"
+    spec = RequestSpec(
+        method=draw(st.sampled_from(["GET", "POST"])),
+        path=draw(st.sampled_from(["/a", "/b", "/a/1"])),
+        headers=headers,
+        query=query,
+    )
+    return spec.to_event(draw(st.sampled_from(["rest", "http-v1", "http-v2", "websocket", "token"])))
+
+
+def scanning(policy: CompiledPolicy) -> CompiledPolicy:
+    """The same policy trying every rule in order: no index."""
+    return dataclasses.replace(policy, index=RuleIndex(None, {}, policy.rules), fast=None)
+
+
+def generated(policy: CompiledPolicy) -> CompiledPolicy:
+    return dataclasses.replace(policy, fast=build(policy))
+
+
+def exact(value: Any) -> str:
+    return json.dumps(value, sort_keys=True)
+
+
+def check_same(data: dict[str, Any], items: list[dict[str, Any]]) -> None:
+    indexed = load("indexed.yaml", yaml.safe_dump(data).encode()).policy
+    assert indexed.index.keyed_on is not None, "the policy must be indexed for the property to mean anything"
+    event(f"keyed on {indexed.index.keyed_on}")
+    scan = scanning(indexed)
+    fast_indexed, fast_scan = generated(indexed), generated(scan)
+    for item in items:
+        with_index, without = evaluate(item, indexed), evaluate(item, scan)
+        summary = (with_index.decision.effect, with_index.decision.rule, with_index.decision.principal)
+        assert summary == (without.decision.effect, without.decision.rule, without.decision.principal), item
+        assert exact(with_index.response) == exact(without.response)
+        answers = [respond(item, fast_indexed), respond(item, fast_scan)]
+        answers = [without.response if a is FALLBACK else a for a in answers]
+        assert exact(answers[0]) == exact(answers[1]) == exact(without.response), item
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=list(HealthCheck))
+@given(data=indexed_policies(), items=st.lists(events(), min_size=1, max_size=8))
+def test_the_index_never_changes_a_decision(data: dict[str, Any], items: list[dict[str, Any]]) -> None:
+    check_same(data, items)
+
+
+@pytest.mark.slow
+@settings(max_examples=5_000, deadline=None, suppress_health_check=list(HealthCheck))
+@given(data=indexed_policies(), items=st.lists(events(), min_size=1, max_size=8))
+def test_the_index_never_changes_a_decision_long(data: dict[str, Any], items: list[dict[str, Any]]) -> None:
+    check_same(data, items)
