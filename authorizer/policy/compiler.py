@@ -114,6 +114,7 @@ class _Compiler:
         self.written = written  # a plain YAML scalar's text as written, for messages about YAML traps
         self.errors: list[tuple[Loc, str, bool]] = []
         self.secret_names = frozenset(data.get("secrets", {}))
+        self.redact = frozenset(data.get("redact", ()))
         self.sensitive = _sensitive_sources(data)
         self.map_reads: dict[str, Lookup] = {}  # the value maps read anywhere (CompiledPolicy.map_reads)
         self.reads_whole_maps = False
@@ -294,8 +295,10 @@ class _Compiler:
         for chain in reads:
             if chain[0] == "headers" and len(chain) > 1 and chain[1] != chain[1].lower():
                 self.error(loc, f"header names are lower-case in the JMESPath view: write headers.{chain[1].lower()!r}")
-        sources = [source_of(chain) for chain in reads]
-        sensitive = any(reads_whole_map(c) for c in reads) or any(s and self.is_sensitive(s) for s in sources)
+        sources = [s for s in map(source_of, reads) if s is not None]
+        sensitive = any(reads_whole_map(c) for c in reads) or any(
+            self.is_sensitive(s) or is_sensitive(s, self.redact) for s in sources
+        )
         return [JmesCheck(expression, compiled.search, reads, sensitive, loc)]
 
     # -- outputs and routes ------------------------------------------------------------------
