@@ -169,6 +169,8 @@ def _yaml_hint(value: Any) -> str:
     """YAML 1.1 reads yes/no/on/off as booleans and 0123 as numbers: say so."""
     if isinstance(value, bool):
         return ' (YAML read a boolean here: quote the value, e.g. "no")'
+    if value is None:
+        return ' (YAML read null here: an empty value, ~ or null; quote it if it is text)'
     return ""
 
 
