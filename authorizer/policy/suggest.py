@@ -170,7 +170,7 @@ def _yaml_hint(value: Any) -> str:
     if isinstance(value, bool):
         return ' (YAML read a boolean here: quote the value, e.g. "no")'
     if value is None:
-        return ' (YAML read null here: an empty value, ~ or null; quote it if it is text)'
+        return " (YAML read null here: an empty value, ~ or null; quote it if it is text)"
     return ""
 
 
