@@ -39,12 +39,15 @@ from authorizer.decide.outcome import (
     usage_key,
 )
 from authorizer.decide.response import (
+    ESCAPED,
+    FIXED_SIZE,
     InvalidResponse,
     check_context,
     check_resources,
     check_size,
     iam_response,
     simple_response,
+    text_size,
 )
 from authorizer.event.arn import ExecuteApiArn
 from authorizer.event.kinds import REST, EventKind
@@ -213,7 +216,25 @@ class _Body:
         if not context_checked:
             self.emit(indent, "CHECK_CONTEXT(c, kind)")
         self.emit(indent, f"out = IAM(p, {self.bind(rule.effect)}, r, c, u)")
-        self.emit(indent, "return out if kind.result_limit is None else CHECK_SIZE(out, kind)")
+        self.size_check(indent, rule)
+        self.emit(indent, "return out")
+
+    def size_check(self, indent: int, rule: CompiledRule) -> None:
+        """`response.check_size` for kinds with a result limit (WebSocket), skipped when the texts that
+        vary cannot reach it: the literal principal and context are sized here, once."""
+        literal = rule.principal.source is None and rule.literal_context is not None
+        if not literal:
+            self.emit(indent, "if kind.result_limit is not None:")
+            self.emit(indent + 1, "CHECK_SIZE(out, kind)")
+            return
+        assert rule.literal_context is not None
+        texts = [rule.principal.literal, *rule.literal_context, *rule.literal_context.values()]
+        static = FIXED_SIZE + text_size(texts)
+        varying = "sum(map(len, r))" + (" + len(u)" if rule.usage_identifier_key is not None else "")
+        self.emit(
+            indent, f"if kind.result_limit is not None and {static} + {ESCAPED} * ({varying}) > kind.result_limit:"
+        )
+        self.emit(indent + 1, "CHECK_SIZE(out, kind)")
 
     def rule(self, indent: int, rule: CompiledRule) -> None:
         if rule.routes is not None:
@@ -232,7 +253,9 @@ class _Body:
         self.emit(indent, f"r = RESOURCES(None, {self.bind(no_match_scope(policy))}, a, text)")
         self.emit(indent, "CHECK_RESOURCES(r)")
         self.emit(indent, f"out = IAM({self.bind(NO_MATCH_PRINCIPAL)}, 'deny', r, {{}}, None)")
-        self.emit(indent, "return out if kind.result_limit is None else CHECK_SIZE(out, kind)")
+        self.emit(indent, "if kind.result_limit is not None:")
+        self.emit(indent + 1, "CHECK_SIZE(out, kind)")
+        self.emit(indent, "return out")
 
 
 _SIGNATURE = "(ev, kind, text, a, simple)"

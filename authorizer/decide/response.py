@@ -9,6 +9,7 @@ responses, which refuse with `{"isAuthorized": false}`.
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable
 from typing import Any, Literal
 
 from authorizer.decide.decision import Decision
@@ -88,11 +89,31 @@ def check_size(response: dict[str, Any], kind: EventKind) -> dict[str, Any]:
     """The kind's limit on an authorizer result (WebSocket: 8 KB), as the JSON Lambda returns; the
     response itself when within it."""
     limit = kind.result_limit
-    if limit is not None:
+    if limit is not None and _size_bound(response) > limit:  # serialised only when it may be too large
         size = len(json.dumps(response, separators=(",", ":")).encode())
         if size > limit:
             raise InvalidResponse(f"authorizer result is {size} bytes; {API_LABELS[kind.api]} APIs accept {limit}")
     return response
+
+
+ESCAPED = 12  # bytes one character may take in the JSON Lambda writes (a surrogate pair as \\uXXXX\\uXXXX)
+FIXED_SIZE = 512  # more than the JSON of an IAM response without its texts
+
+
+def text_size(texts: Iterable[Any]) -> int:
+    """More than texts (keys, values, ARNs) can take in that JSON."""
+    return ESCAPED * sum(len(t) if type(t) is str else len(str(t)) for t in texts)
+
+
+def _size_bound(response: dict[str, Any]) -> int:
+    """More than the JSON of an IAM response built here can take; a context value that is not a
+    scalar counts as too large, to be measured."""
+    context = response.get("context", _NO_CONTEXT)
+    if not _SCALAR_TYPES.issuperset(map(type, context.values())):
+        return 1 << 30
+    resources = response["policyDocument"]["Statement"][0]["Resource"]
+    texts = [response.get("principalId"), response.get("usageIdentifierKey") or "", *context, *context.values()]
+    return FIXED_SIZE + text_size([*texts, *([resources] if isinstance(resources, str) else resources)])
 
 
 def check_principal(principal: Any) -> None:

@@ -91,7 +91,9 @@ def agreed_values(single: Any, multi: Any, single_keys: tuple[str, ...], multi_k
         if type(listed) is list and len(listed) == 1 and type(listed[0]) is str and single[single_keys[0]] == listed[0]:
             return (listed[0],)
         pairs = [(single_keys[0], multi_keys[0])]
-    elif sorted(single_keys) == sorted(multi_keys):
+    elif not multi_keys and not single_keys:  # in neither map
+        return ()
+    elif single_keys == multi_keys or sorted(single_keys) == sorted(multi_keys):
         pairs = [(key, key) for key in multi_keys]
     else:
         raise BadEvent(DISAGREE)
@@ -227,8 +229,8 @@ def classify(event: object) -> tuple[EventKind, str, ExecuteApiArn]:
         kind = connect_kind
     context = event.get("requestContext")
     event_type = context.get("eventType") if type(context) is dict else None
-    if kind.connect:
-        if parsed.route != "$connect" or event_type not in (None, "CONNECT"):
+    if kind.connect:  # a route ARN: no method, the route key in `path`
+        if parsed.path != "$connect" or event_type not in (None, "CONNECT"):
             raise BadEvent("a WebSocket authorizer event must be for $connect")
     elif not parsed.method or event_type == "CONNECT":
         raise BadEvent("the ARN and requestContext disagree on the kind of event")
