@@ -9,20 +9,18 @@ from __future__ import annotations
 
 import contextlib
 import io
-import json
 import logging
 import os
-import time
 from pathlib import Path
 from typing import Any
 
 from authorizer import handler
-from authorizer.decide.evaluate import evaluate
+from benchmarks import hand_written_powertools as powertools
 from benchmarks.baselines import HAND_WRITTEN, Naive, example_same_guarantees
 from benchmarks.events import POLICIES, SHIPPED, realistic_events, shipped_events
 from benchmarks.timing import Handler, interleaved, ratio
 
-EXAMPLE_TARGET, EXAMPLE_GOAL, LOG_TARGET = 3.0, 2.0, 0.20
+EXAMPLE_TARGET, EXAMPLE_GOAL, DEFAULT_PATH_TARGET = 3.0, 2.0, 0.6
 
 
 class _Sink(io.TextIOBase):
@@ -32,8 +30,9 @@ class _Sink(io.TextIOBase):
         return len(text)
 
 
-def _boot(path: Path, *, metrics: bool) -> None:
+def _boot(path: Path, *, metrics: bool, level: int) -> None:
     use_policy(path, metrics=metrics)
+    handler.logger.setLevel(level)
 
 
 def use_policy(path: Path, *, metrics: bool = False) -> Handler:
@@ -100,82 +99,73 @@ def policies(rounds: int) -> list[dict[str, Any]]:
     return rows
 
 
-def decision_logs(rounds: int) -> dict[str, Any]:
-    """The decision log line against Powertools' own `Logger.info` of the very same record.
-
-    `handler._log` (all a decision adds when INFO is on: the record built, then `Logger.info`) is
-    timed against `Logger.info` called directly, on the same Logger, with the record `_log` built;
-    and, end to end, a decision with its log line against one without.
-    """
-    events = realistic_events("example")
-    decide = use_policy(POLICIES / "example.yaml")
-    runtime = handler._runtime
-    policy = runtime.store.current() if runtime is not None and runtime.store is not None else None
-    assert policy is not None
-    stream = handler.logger.registered_handler
-    assert isinstance(stream, logging.StreamHandler)
-    lines = io.StringIO()
-    previous = stream.setStream(lines)
+def _written(function: Handler, events: list[Any]) -> str:
+    """Everything `function` writes (log lines and metrics) while answering `events`."""
+    text = io.StringIO()
+    streams = [handler.logger.registered_handler, powertools.logger.registered_handler]
+    previous = [stream.setStream(text) for stream in streams if isinstance(stream, logging.StreamHandler)]
     try:
-        handler.logger.setLevel(logging.INFO)
-        decided = {id(e): evaluate(e, policy)[:2] for e in events}
-        for event in events:
-            handler._log(*decided[id(event)], policy, time.perf_counter_ns())
-        standard = {"level", "location", "message", "timestamp", "service"}
-        records = [
-            {k: v for k, v in json.loads(line).items() if k not in standard} for line in lines.getvalue().splitlines()
-        ]
-        record_of = {id(event): record for event, record in zip(events, records, strict=True)}
-        stream.setStream(_Sink())
-
-        def log_line(event: Any, context: Any) -> None:
-            handler._log(*decided[id(event)], policy, time.perf_counter_ns())
-
-        def logger_info(event: Any, context: Any) -> None:
-            handler.logger.info("decision", extra=record_of[id(event)])
-
-        samples = interleaved(
-            {"_log": log_line, "Logger.info": logger_info, "logged": decide, "silent": decide},
-            events,
-            rounds=rounds,
-            prepare={
-                "_log": lambda: handler.logger.setLevel(logging.INFO),
-                "Logger.info": lambda: handler.logger.setLevel(logging.INFO),
-                "logged": lambda: handler.logger.setLevel(logging.INFO),
-                "silent": lambda: handler.logger.setLevel(logging.WARNING),
-            },
-        )
+        with contextlib.redirect_stdout(text):
+            for event in events:
+                outcome(function, event)
     finally:
-        handler.logger.setLevel(logging.WARNING)
-        stream.setStream(previous)
-    ours, info = samples["_log"].median, samples["Logger.info"].median
-    return {
-        "log_line_us": ours,
-        "powertools_info_us": info,
-        "overhead_vs_powertools": ratio(samples, "_log", "Logger.info") - 1,
-        "decision_logged_us": samples["logged"].median,
-        "decision_silent_us": samples["silent"].median,
-        "target": LOG_TARGET,
-    }
+        for stream, old in zip(streams, previous, strict=True):
+            stream.setStream(old)  # type: ignore[attr-defined]
+    return text.getvalue()
 
 
-def metrics_cost(rounds: int) -> dict[str, Any]:
-    """What AUTHORIZER_METRICS=true adds per decision: Powertools Metrics, one EMF line per call."""
+def default_path(rounds: int) -> dict[str, Any]:
+    """The default configuration (decision line at INFO, metrics on) against the example written by
+    hand as a Powertools user would (`hand_written_powertools`: same guarantees, `Logger.info` of the
+    same record, a Powertools EMF metric flushed per request); both write to a sink. Also the
+    decision alone (INFO off, metrics off), to show what the line and metric cost."""
     events = realistic_events("example")
     path = POLICIES / "example.yaml"
-    with contextlib.redirect_stdout(_Sink()):
-        samples = interleaved(
-            {"metrics on": handler.lambda_handler, "metrics off": handler.lambda_handler},
-            events,
-            rounds=rounds,
-            prepare={
-                "metrics on": lambda: _boot(path, metrics=True),
-                "metrics off": lambda: _boot(path, metrics=False),
-            },
-        )
-    use_policy(path)
-    on, off = samples["metrics on"].median, samples["metrics off"].median
-    return {"metrics_on_us": on, "metrics_off_us": off, "metrics_cost_us": on - off}
+    use_policy(path, metrics=True)
+    ours = handler.logger.registered_handler
+    theirs = powertools.logger.registered_handler
+    assert isinstance(ours, logging.StreamHandler) and isinstance(theirs, logging.StreamHandler)
+    powertools.logger.setLevel(logging.INFO)  # both write their decision line
+    previous = ours.setStream(_Sink()), theirs.setStream(_Sink())
+    handler.logger.setLevel(logging.INFO)
+    try:
+        with contextlib.redirect_stdout(_Sink()):
+            check_agreement(
+                {"authorizer": handler.lambda_handler, "powertools": powertools.lambda_handler}, events, "example"
+            )
+        written = {
+            name: _written(function, events)
+            for name, function in (("authorizer", handler.lambda_handler), ("powertools", powertools.lambda_handler))
+        }
+        ours.setStream(_Sink())
+        theirs.setStream(_Sink())
+        with contextlib.redirect_stdout(_Sink()):
+            samples = interleaved(
+                {
+                    "authorizer": handler.lambda_handler,
+                    "hand-written Powertools": powertools.lambda_handler,
+                    "authorizer, lines and metrics off": handler.lambda_handler,
+                },
+                events,
+                rounds=rounds,
+                prepare={
+                    "authorizer": lambda: _boot(path, metrics=True, level=logging.INFO),
+                    "authorizer, lines and metrics off": lambda: _boot(path, metrics=False, level=logging.WARNING),
+                },
+            )
+    finally:
+        ours.setStream(previous[0])
+        theirs.setStream(previous[1])
+        use_policy(path)
+    return {
+        "authorizer_us": samples["authorizer"].median,
+        "powertools_us": samples["hand-written Powertools"].median,
+        "silent_us": samples["authorizer, lines and metrics off"].median,
+        "ratio": ratio(samples, "authorizer", "hand-written Powertools"),
+        "bytes_per_decision": {name: len(text) / len(events) for name, text in written.items()},
+        "lines_per_decision": {name: text.count("\n") / len(events) for name, text in written.items()},
+        "target": DEFAULT_PATH_TARGET,
+    }
 
 
 def breakdown(rounds: int) -> list[dict[str, Any]]:

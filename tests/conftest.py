@@ -49,6 +49,15 @@ def compile_yaml(text: str, name: str = "policy.yaml", secrets=None):
     return load(name, text.encode(), secrets=secrets).policy
 
 
+def generated_response(event: Any, policy: Any, mode: Any = None) -> Any:
+    """The response the policy's generated function gives (None: Unauthorized), or FALLBACK."""
+    from authorizer.decide.evaluate import respond
+    from authorizer.decide.generated import FALLBACK
+
+    answer = respond(event, policy, mode)
+    return answer if answer is FALLBACK else answer[2]
+
+
 def decide_event(policy_text: str, event: dict[str, Any], **kwargs: Any):
     from authorizer.decide.engine import decide
     from authorizer.event.request import Request

@@ -162,7 +162,8 @@ def internal_error(as_deployed: Callable[..., None], monkeypatch: pytest.MonkeyP
     def boom(*args: Any, **kwargs: Any) -> None:
         raise RuntimeError("unexpected")
 
-    monkeypatch.setattr(evaluate_module, "decide", boom)
+    monkeypatch.setattr(evaluate_module, "decide", boom)  # the engine raises
+    monkeypatch.setattr(evaluate_module, "classify", boom)  # and the generated path gives up
     return rest_event()
 
 
@@ -210,12 +211,12 @@ def test_ordinary_decisions_count_nowhere(as_deployed: Callable[..., None], log_
 
 
 def test_the_refusal_alarm_watches_the_count_the_function_emits(
-    as_deployed: Callable[..., None], capsys: pytest.CaptureFixture[str]
+    as_deployed: Callable[..., None], log_output: Any
 ) -> None:
+    """The count travels in the decision line (one JSON object: the record and its EMF block)."""
     as_deployed(OPEN)
-    with pytest.raises(Exception, match=r"^Unauthorized$"):
-        handler.lambda_handler(RequestSpec().to_event("rest"), None)
-    (emf,) = [json.loads(line) for line in capsys.readouterr().out.splitlines() if '"_aws"' in line]
+    lines = logged(log_output, RequestSpec().to_event("rest"))
+    (emf,) = [json.loads(line) for line in lines if '"_aws"' in line]
     (directive,) = emf["_aws"]["CloudWatchMetrics"]
     (dimensions,) = directive["Dimensions"]
     alarm = with_topic().properties("RefusalSurgeAlarm")

@@ -1,12 +1,12 @@
-"""The generated decision function (policy/codegen.py) held to the engine it stands in for.
+"""The generated decision function (decide/generated.py) held to the engine it stands in for.
 
-`lambda_handler` answers from `policy.fast` whenever no decision record is wanted, so each answer
-it gives must be exactly the engine's: over random policies and events, the shipped policies and
-their sample events, the AWS sample events, indexed and long policies, and policies full of text
-that would break (or run) generated source if it were ever pasted into it. FALLBACK ("ask the
-engine") is allowed only where the engine refuses, and never on ordinary requests, or agreement
-would hold vacuously. The handler must ask the engine whenever a record is wanted or the fast path
-gives up, and still refuse when the generated code raises.
+`lambda_handler` answers from `policy.fast` whenever it can, decision line or not, so each answer it
+gives must be exactly the engine's, and its decision line the engine's line: over random policies
+and events, the shipped policies and their sample events, the AWS sample events, indexed and long
+policies, and policies full of text that would break (or run) generated source if it were ever
+pasted into it. FALLBACK ("ask the engine") is allowed only where the engine refuses, and never on
+ordinary requests, or agreement would hold vacuously. The handler must ask the engine whenever the
+fast path gives up, and still refuse when the generated code raises.
 """
 
 from __future__ import annotations
@@ -30,6 +30,7 @@ from authorizer.decide.decision import Decision
 from authorizer.decide.evaluate import evaluate, respond
 from authorizer.decide.generated import FALLBACK, build, generate
 from authorizer.decide.response import ResponseMode
+from authorizer.decision_log import answer_record, decision_record
 from authorizer.event.builder import RequestSpec
 from authorizer.event.kinds import NAMES as EVENT_KINDS
 from authorizer.handler import Runtime
@@ -40,7 +41,7 @@ from authorizer.settings import Settings
 from authorizer.stores.base import StaticPolicyStore
 from benchmarks.events import SECRETS as SHIPPED_SECRETS
 from benchmarks.events import SHIPPED, realistic_events, shipped_events
-from tests.conftest import FIXTURES, POLICIES, all_fixture_paths, compile_yaml, load_fixture
+from tests.conftest import FIXTURES, POLICIES, all_fixture_paths, compile_yaml, generated_response, load_fixture
 from tests.test_reference_strategies import compile_data, events, policies
 
 # the policy's own response format, and the AUTHORIZER_RESPONSE overrides (simple applies to http-v2 only)
@@ -64,16 +65,24 @@ def generated(policy: CompiledPolicy) -> CompiledPolicy:
 
 
 def compare(policy: CompiledPolicy, item: Any, mode: ResponseMode | None) -> tuple[bool, Decision]:
-    """Assert that the fast answer is the engine's response, or FALLBACK where the engine refuses;
-    give whether the fast path answered, and the engine's decision."""
+    """Assert that the fast answer is the engine's response, or FALLBACK where the engine refuses,
+    and that its decision line has the engine's keys and values; give whether the fast path
+    answered, and the engine's decision."""
     if policy.fast is None:
         policy = generated(policy)
-    fast = respond(item, policy, mode)
-    decision, _request, engine = evaluate(item, policy, mode)
-    if fast is FALLBACK:
+    answer = respond(item, policy, mode)
+    decision, request, engine = evaluate(item, policy, mode)
+    if answer is FALLBACK:
         assert engine in REFUSALS, f"fell back where the engine answers {engine!r} ({decision.reason})"
         return False, decision
+    fast = answer[2]
     assert fast == engine and exact(fast) == exact(engine), (fast, engine, decision.reason)
+    lines = (
+        answer_record(answer, item, policy, 0, cold_start=False, lambda_request_id="r"),
+        decision_record(decision, request, policy, 0, cold_start=False, lambda_request_id="r"),
+    )
+    generated_line, engine_line = ({**line, "duration_us": 0} for line in lines)
+    assert list(generated_line.items()) == list(engine_line.items()), lines  # same keys, order and values
     return True, decision
 
 
@@ -484,7 +493,7 @@ def answer_fast(item: Any, runtime: Runtime) -> Any:
     """What the handler's generated path answers for this runtime's policy and settings."""
     policy = runtime.store.current() if runtime.store is not None else None
     assert policy is not None and runtime.settings is not None
-    return respond(item, policy, runtime.settings.response)
+    return generated_response(item, policy, runtime.settings.response)
 
 
 def decision_lines(log_output: Any) -> list[dict[str, Any]]:
@@ -499,19 +508,29 @@ def unauthorized(item: Any) -> bool:
     return True
 
 
-def test_decision_logs_at_info_go_through_the_engine(booted, log_level, log_output, engine_calls) -> None:
-    booted(OPEN)
+def test_decision_lines_at_info_come_from_the_fast_path(booted, log_level, log_output, engine_calls) -> None:
+    """At INFO the generated function answers and its line is the one the engine would have written."""
+    runtime = booted(OPEN)
     allowed, refused = (RequestSpec(headers=h).to_event("rest") for h in ({"x-ok": "yes"}, {}))
     log_level(logging.INFO)
     at_info = handler.lambda_handler(allowed, None)
     assert unauthorized(refused)
-    assert engine_calls == [allowed, refused]
-    assert [d["effect"] for d in decision_lines(log_output)] == ["allow", "unauthorized"]
+    assert engine_calls == [], "the fast path answers when a record is wanted too"
+    lines = decision_lines(log_output)
+    assert [(d["effect"], d.get("rule"), d["reason"]) for d in lines] == [
+        ("allow", "open", "rule matched"),
+        ("unauthorized", None, "no rule matched"),
+    ]
+    policy = runtime.store.current()
+    for item, line in zip((allowed, refused), lines, strict=True):
+        decision, request, _ = evaluate(item, policy)
+        expected = decision_record(decision, request, policy, 0, cold_start=line["cold_start"], lambda_request_id=None)
+        assert [k for k in line if k in expected] == list(expected)
+        assert all(line[k] == v for k, v in expected.items() if k != "duration_us"), (line, expected)
     log_level(logging.WARNING)
     assert handler.lambda_handler(allowed, None) == at_info
     assert unauthorized(refused)
-    assert engine_calls == [allowed, refused], "the fast path answers when no record is wanted"
-    assert len(decision_lines(log_output)) == 2
+    assert engine_calls == [] and len(decision_lines(log_output)) == 2
 
 
 def test_simple_responses_at_warning_come_from_the_fast_path(booted, log_level, engine_calls) -> None:
@@ -523,13 +542,15 @@ def test_simple_responses_at_warning_come_from_the_fast_path(booted, log_level, 
     assert engine_calls == []
 
 
-def test_metrics_go_through_the_engine(booted, log_level, engine_calls, capsys) -> None:
+def test_metrics_alone_come_from_the_fast_path(booted, log_level, engine_calls, capsys) -> None:
     booted(OPEN, AUTHORIZER_METRICS="true")
     log_level(logging.WARNING)
-    item = RequestSpec(headers={"x-ok": "yes"}).to_event("rest")
-    assert handler.lambda_handler(item, None)["principalId"] == "open"
-    assert engine_calls == [item]
-    assert '"Allow"' in capsys.readouterr().out
+    allowed, refused = (RequestSpec(headers=h).to_event("rest") for h in ({"x-ok": "yes"}, {}))
+    assert handler.lambda_handler(allowed, None)["principalId"] == "open"
+    assert unauthorized(refused)
+    assert engine_calls == []
+    metrics = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    assert [m.get("Allow", 0) + m.get("Unauthorized", 0) * 10 for m in metrics] == [1, 10]
 
 
 @pytest.mark.parametrize(
@@ -632,6 +653,6 @@ def test_a_generator_failure_keeps_the_policy_for_the_engine(
     assert policy is not None and policy.fast is None
     assert "no generated decision function" in caplog.text
     item = RequestSpec(headers={"x-ok": "yes"}).to_event("rest")
-    assert respond(item, policy) is FALLBACK
+    assert generated_response(item, policy) is FALLBACK
     response = evaluate(item, policy)[2]
     assert response is not None and response["policyDocument"]["Statement"][0]["Effect"] == "Allow"

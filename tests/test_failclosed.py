@@ -281,7 +281,8 @@ def test_internal_errors_refuse(open_policy: None, monkeypatch: pytest.MonkeyPat
     def broken(*args: Any, **kwargs: Any) -> Any:
         raise error("boom")
 
-    monkeypatch.setattr(evaluate_module, stage, broken)
+    monkeypatch.setattr(evaluate_module, "classify", broken)  # the generated path gives up: FALLBACK
+    monkeypatch.setattr(evaluate_module, stage, broken)  # and the engine breaks
     assert call(copy.deepcopy(REST_EVENT)) is None
 
 
@@ -291,7 +292,12 @@ def test_logging_and_metrics_failures_do_not_change_the_decision(
     def broken(*args: Any, **kwargs: Any) -> Any:
         raise RuntimeError("log sink down")
 
-    monkeypatch.setattr(handler, "_log", broken)
+    monkeypatch.setattr(handler, "answer_record", broken)  # the decision line cannot be built
+    monkeypatch.setattr(handler, "decision_record", broken)
+    assert effect_of(call(copy.deepcopy(REST_EVENT))) == "allow"
+    assert call({"type": "TOKEN"}) is None
+    monkeypatch.undo()
+    monkeypatch.setattr(handler._stdlib_logger, "handle", broken)  # or cannot be written
     assert effect_of(call(copy.deepcopy(REST_EVENT))) == "allow"
     assert call({"type": "TOKEN"}) is None
 

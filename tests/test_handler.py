@@ -104,14 +104,21 @@ def test_unknown_setting_is_reported_with_a_suggestion(use_policy, log_output):
     assert "did you mean AUTHORIZER_POLICY" in log_output.getvalue()
 
 
-def test_unexpected_exception_is_a_refusal(use_policy, monkeypatch):
+def test_unexpected_exception_is_a_refusal(use_policy, monkeypatch, log_output):
+    """The generated function raising hands the request to the engine; the engine raising refuses."""
     use_policy(OPEN)
+    item = RequestSpec(headers={"x-ok": "yes"}).to_event("rest")
+    policy = handler.boot().store.current()
 
-    def boom(policy, request, trace=None):
+    def boom(*args, **kwargs):
         raise RuntimeError("secret detail")
 
     monkeypatch.setattr(evaluate_module, "decide", boom)
-    assert refused(RequestSpec(headers={"x-ok": "yes"}).to_event("rest"))
+    assert handler.lambda_handler(item, None)["principalId"] == "open", "the generated function answers alone"
+    monkeypatch.setitem(policy.fast.__globals__, "IAM", boom)  # the generated code raises
+    assert refused(item)
+    line = json.loads(log_output.getvalue().splitlines()[-1])
+    assert line["reason"] == "internal error: RuntimeError" and "secret detail" not in log_output.getvalue()
 
 
 def test_context_must_be_scalar_for_rest_but_not_for_http_api(use_policy):

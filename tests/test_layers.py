@@ -19,11 +19,17 @@ LAYERS: list[tuple[str, ...]] = [
     ("policy",),
     ("decide",),
     ("stores",),
-    ("handler", "settings", "testing", "serve"),
+    ("handler", "settings", "decision_log", "testing", "serve"),
     ("diff",),
     ("cli",),
 ]
-PEERS = {"handler": "lambda", "settings": "lambda", "testing": "testing", "serve": "serve"}  # groups in one layer
+PEERS = {
+    "handler": "lambda",
+    "settings": "lambda",
+    "decision_log": "lambda",
+    "testing": "testing",
+    "serve": "serve",
+}  # groups in one layer
 
 
 def _module_name(path: Path) -> str:

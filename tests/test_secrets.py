@@ -289,6 +289,7 @@ def _decide_everything(buffer: io.StringIO, tmp_path: Path, monkeypatch: pytest.
         raise RuntimeError(f"internal failure holding {ENV_SECRET} and {TOKEN}")
 
     monkeypatch.setattr(evaluate_module, "decide", leaky)  # an internal error whose message holds secrets
+    monkeypatch.setattr(evaluate_module, "classify", leaky)  # in the generated path too
     (tmp_path / "policy.yaml").write_text(POLICY)
     handler.reset()
     with pytest.raises(Exception, match=r"^Unauthorized$"):

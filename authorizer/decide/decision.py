@@ -14,6 +14,7 @@ from authorizer.policy.sources import REDACTED
 Effect = Literal["allow", "deny", "unauthorized"]
 ConditionOutcome = Literal["true", "false", "missing", "ambiguous", "error"]
 # Refusals that are not a policy's answer but something wrong around it: logged as warnings.
+RULE_MATCHED, NO_RULE_MATCHED = "rule matched", "no rule matched"  # the reasons of the policy's own answers
 Anomaly = Literal["bad event", "internal error", "response rejected", "settings invalid", "no policy"]
 
 

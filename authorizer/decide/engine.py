@@ -13,10 +13,11 @@ from typing import Any
 
 from authorizer.decide.candidates import candidates
 from authorizer.decide.conditions import holds
-from authorizer.decide.decision import Decision, RuleAttempt, Trace
+from authorizer.decide.decision import NO_RULE_MATCHED, RULE_MATCHED, Decision, RuleAttempt, Trace
 from authorizer.decide.outcome import (
     NO_MATCH_PRINCIPAL,
     UNRESOLVED,
+    no_match_effect,
     no_match_scope,
     principal_id,
     resolved,
@@ -97,7 +98,7 @@ def _matched(rule: CompiledRule, r: Request, trace: Trace | None) -> Decision:
         return _with_trace(Decision("unauthorized", reason), trace)
     decision = Decision(
         effect=rule.effect,
-        reason="rule matched",
+        reason=RULE_MATCHED,
         rule=rule.name,
         principal=principal_text,
         context=context,
@@ -111,11 +112,11 @@ def _matched(rule: CompiledRule, r: Request, trace: Trace | None) -> Decision:
 
 
 def _no_match(policy: CompiledPolicy, r: Request, trace: Trace | None) -> Decision:
-    if policy.on_no_match == "deny":
+    if no_match_effect(policy) == "deny":
         scope = resources(None, no_match_scope(policy), r.arn, r.arn_text)
-        decision = Decision("deny", "no rule matched", principal=NO_MATCH_PRINCIPAL, resources=scope)
+        decision = Decision("deny", NO_RULE_MATCHED, principal=NO_MATCH_PRINCIPAL, resources=scope)
     else:
-        decision = Decision("unauthorized", "no rule matched")
+        decision = Decision("unauthorized", NO_RULE_MATCHED)
     return _with_trace(decision, trace)
 
 

@@ -5,7 +5,7 @@ suites, the local gateway): it never raises. Whatever goes wrong (a bad event, n
 response API Gateway would reject, an unexpected exception) is a refusal that says why, and the
 answer is then `None` (the handler raises `Exception("Unauthorized")`: API Gateway's 401) or
 `{"isAuthorized": false}` for simple responses. `respond` is the same answer from the policy's
-generated function, when it can give it.
+generated function, when it can give it, with what the decision line needs.
 """
 
 from __future__ import annotations
@@ -16,9 +16,11 @@ from authorizer.decide.decision import Decision, Trace, refusal
 from authorizer.decide.engine import decide
 from authorizer.decide.generated import FALLBACK
 from authorizer.decide.response import InvalidResponse, ResponseMode, render, uses_simple
+from authorizer.event.arn import ExecuteApiArn
+from authorizer.event.kinds import EventKind
 from authorizer.event.readers import BadEvent, classify
 from authorizer.event.request import Request
-from authorizer.policy.ir import CompiledPolicy
+from authorizer.policy.ir import CompiledPolicy, CompiledRule
 
 
 class Evaluation(NamedTuple):
@@ -57,15 +59,21 @@ def evaluate(
     return Evaluation(decision, request, {"isAuthorized": False} if simple else None)
 
 
-def respond(event: Any, policy: CompiledPolicy, mode: ResponseMode | None = None) -> Any:
-    """The generated function's answer (a response, or None for a 401), or FALLBACK when it cannot
-    answer exactly as the engine would (no generated function, a bad event, any error); never raises."""
+Answer = tuple[CompiledRule | None, str | None, dict[str, Any] | None, EventKind, ExecuteApiArn]
+"""The generated function's answer: the deciding rule (None when none matched), the principal, the
+response (None: Unauthorized), and the event's kind and ARN: all the decision line needs."""
+
+
+def respond(event: Any, policy: CompiledPolicy, mode: ResponseMode | None = None) -> Answer | Any:
+    """The generated function's `Answer`, or FALLBACK when it cannot answer exactly as the engine
+    would (no generated function, a bad event, any error); never raises."""
     fast = policy.fast
     if fast is None:
         return FALLBACK
     try:
         kind, text, arn = classify(event)
         simple = kind.simple_responses and uses_simple(mode or policy.response, kind)  # no call for most kinds
-        return fast(event, kind, text, arn, simple)
+        decided = fast(event, kind, text, arn, simple)
     except Exception:  # a bad event, an odd value: the engine decides, refuses and says why
         return FALLBACK
+    return decided if decided is FALLBACK else (*decided, kind, arn)

@@ -1,4 +1,4 @@
-"""A compiled policy as generated Python: the back end `lambda_handler` uses when no record is wanted.
+"""A compiled policy as generated Python: the back end `lambda_handler` asks first.
 
 The engine (engine.py) walks rule and condition objects: a call per condition and per lookup, a
 Request and a Decision per event. Here the same rules become straight-line Python, generated once
@@ -15,7 +15,9 @@ lookups in locals. Otherwise each rule is a function (lookups shared through a l
 picks which to try; rules that differ only in their values (1,000 API keys) share one compiled
 body, so generating stays proportional to the number of distinct rule shapes.
 
-The generated code answers only when it answers exactly as the engine would. Whatever else happens
+It answers `(rule, principal, response)`: the deciding rule (None when none matched), the principal
+(for the decision line), and the response (None for a 401). It answers only when it answers exactly
+as the engine would. Whatever else happens
 (an output source missing or ambiguous, a response API Gateway would reject, any exception) it
 gives FALLBACK, and the caller asks the engine, which refuses and says why. This module never
 imports the engine: tests hold the two to the same answers over random policies and events.
@@ -32,6 +34,7 @@ from authorizer.decide.conditions import ambiguous, holds, judge
 from authorizer.decide.outcome import (
     NO_MATCH_PRINCIPAL,
     UNRESOLVED,
+    no_match_effect,
     no_match_scope,
     principal_id,
     resolved,
@@ -206,8 +209,9 @@ class _Body:
         else:
             self.value(indent, rule.usage_identifier_key, "u")
             self.emit(indent, "u = USAGE_KEY(u)")
+        decided = self.bind(rule)
         self.emit(indent, "if simple:")
-        self.emit(indent + 1, f"return SIMPLE({rule.effect == 'allow'}, c)")
+        self.emit(indent + 1, f"return ({decided}, p, SIMPLE({rule.effect == 'allow'}, c))")
         if rule.resource == "method":
             self.emit(indent, "r = (text,)")
         else:
@@ -217,7 +221,7 @@ class _Body:
             self.emit(indent, "CHECK_CONTEXT(c, kind)")
         self.emit(indent, f"out = IAM(p, {self.bind(rule.effect)}, r, c, u)")
         self.size_check(indent, rule)
-        self.emit(indent, "return out")
+        self.emit(indent, f"return ({decided}, p, out)")
 
     def size_check(self, indent: int, rule: CompiledRule) -> None:
         """`response.check_size` for kinds with a result limit (WebSocket), skipped when the texts that
@@ -245,17 +249,18 @@ class _Body:
         self.outcome(indent, rule)
 
     def no_match(self, indent: int, policy: CompiledPolicy) -> None:
-        self.emit(indent, "if simple:")
-        self.emit(indent + 1, "return SIMPLE(False, {})")
-        if policy.on_no_match != "deny":
-            self.emit(indent, "return None")
+        if no_match_effect(policy) != "deny":
+            self.emit(indent, "return (None, None, SIMPLE(False, {})) if simple else (None, None, None)")
             return
+        principal = self.bind(NO_MATCH_PRINCIPAL)
+        self.emit(indent, "if simple:")
+        self.emit(indent + 1, f"return (None, {principal}, SIMPLE(False, {{}}))")
         self.emit(indent, f"r = RESOURCES(None, {self.bind(no_match_scope(policy))}, a, text)")
         self.emit(indent, "CHECK_RESOURCES(r)")
-        self.emit(indent, f"out = IAM({self.bind(NO_MATCH_PRINCIPAL)}, 'deny', r, {{}}, None)")
+        self.emit(indent, f"out = IAM({principal}, 'deny', r, {{}}, None)")
         self.emit(indent, "if kind.result_limit is not None:")
         self.emit(indent + 1, "CHECK_SIZE(out, kind)")
-        self.emit(indent, "return out")
+        self.emit(indent, f"return (None, {principal}, out)")
 
 
 _SIGNATURE = "(ev, kind, text, a, simple)"

@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from authorizer.decide.conditions import ambiguous
+from authorizer.decide.decision import Effect
 from authorizer.decide.response import SCALARS
 from authorizer.event.arn import ExecuteApiArn
 from authorizer.event.readers import Values
@@ -48,6 +49,11 @@ def resources(rule: CompiledRule | None, scope: str, arn: ExecuteApiArn, arn_tex
     if scope == "routes" and rule is not None and rule.routes is not None:
         return tuple(dict.fromkeys(arn.route_resource(p.method, p.iam_path) for p in rule.routes))
     return (arn_text,)
+
+
+def no_match_effect(policy: CompiledPolicy) -> Effect:
+    """The effect when no rule matches: `on_no_match: deny` answers a Deny, otherwise a 401."""
+    return "deny" if policy.on_no_match == "deny" else "unauthorized"
 
 
 def no_match_scope(policy: CompiledPolicy) -> str:

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from authorizer.decide.evaluate import evaluate, respond
+from authorizer.decide.evaluate import evaluate
 from authorizer.decide.generated import FALLBACK
 from authorizer.policy.ir import CompiledPolicy
 from authorizer.stores.base import StaticPolicyStore
-from tests.conftest import compile_yaml
+from tests.conftest import compile_yaml, generated_response
 
 
 def served(text: str) -> CompiledPolicy:
@@ -21,7 +21,7 @@ def served(text: str) -> CompiledPolicy:
 def both_paths(policy: CompiledPolicy, event: Any) -> tuple[Any, Any]:
     """(the generated function's answer, the engine's), where FALLBACK means the engine answers for both."""
     engine = evaluate(event, policy).response
-    fast = respond(event, policy)
+    fast = generated_response(event, policy)
     return (engine if fast is FALLBACK else fast), engine
 
 

@@ -15,11 +15,12 @@ import yaml
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
-from authorizer.decide.evaluate import evaluate, respond
+from authorizer.decide.evaluate import evaluate
 from authorizer.decide.generated import FALLBACK, build
 from authorizer.event.builder import RequestSpec
 from authorizer.policy.ir import CompiledPolicy, RuleIndex
 from authorizer.policy.load import load
+from tests.conftest import generated_response
 
 KEYS = ["a", "b", "c", "A", "secret-1", "secret-2"]
 OTHER = ["x", "y"]
@@ -113,7 +114,7 @@ def check_same(data: dict[str, Any], items: list[dict[str, Any]]) -> None:
         summary = (with_index.decision.effect, with_index.decision.rule, with_index.decision.principal)
         assert summary == (without.decision.effect, without.decision.rule, without.decision.principal), item
         assert exact(with_index.response) == exact(without.response)
-        answers = [respond(item, fast_indexed), respond(item, fast_scan)]
+        answers = [generated_response(item, fast_indexed), generated_response(item, fast_scan)]
         answers = [without.response if a is FALLBACK else a for a in answers]
         assert exact(answers[0]) == exact(answers[1]) == exact(without.response), item
 

@@ -10,11 +10,12 @@ from typing import Any
 import pytest
 
 from authorizer import handler
-from authorizer.decide.evaluate import evaluate, respond
+from authorizer.decide.evaluate import evaluate
 from authorizer.decide.generated import FALLBACK
 from authorizer.event.builder import RequestSpec
 from authorizer.stores.remote import RemotePolicyStore
 from tests.adversarial.conftest import served
+from tests.conftest import generated_response
 
 COPIES = "version: 1\nrules:\n  - {name: r, effect: allow, context: {a: {from: header.x-a}, b: {from: header.x-b}}}\n"
 
@@ -25,11 +26,11 @@ def test_websocket_results_over_8_kb_are_refused_on_both_paths(size: int) -> Non
     event = RequestSpec(headers={"x-a": "a" * size, "x-b": "b" * size}).to_event("websocket")
     engine = evaluate(event, policy)
     if size * 2 < 8 * 1024 - 400:  # well under the limit: allowed, and the generated code agrees
-        assert engine.response is not None and respond(event, policy) == engine.response
+        assert engine.response is not None and generated_response(event, policy) == engine.response
         return
     assert engine.response is None and engine.decision.anomaly == "response rejected"
     assert "WebSocket APIs accept 8192" in engine.decision.reason
-    assert respond(event, policy) is FALLBACK  # the generated code hands it to the engine, which refuses
+    assert generated_response(event, policy) is FALLBACK  # the generated code hands it to the engine, which refuses
 
 
 def test_the_same_answer_is_fine_where_no_limit_is_documented() -> None:
@@ -38,7 +39,7 @@ def test_the_same_answer_is_fine_where_no_limit_is_documented() -> None:
         event = RequestSpec(headers={"x-a": "a" * 6_000, "x-b": "b" * 6_000}).to_event(kind)
         response = evaluate(event, policy).response
         assert response is not None and len(json.dumps(response)) > 8 * 1024
-        assert respond(event, policy) == response
+        assert generated_response(event, policy) == response
 
 
 @pytest.fixture
