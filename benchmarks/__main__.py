@@ -111,8 +111,8 @@ def main(argv: list[str] | None = None) -> int:
                     result["authorizer_us"],
                     result["powertools_us"],
                     result["ratio"],
-                    f"{result['lines_per_decision']['authorizer']:g} / {result['lines_per_decision']['powertools']:g}",
-                    f"{result['bytes_per_decision']['authorizer']:.0f} / {result['bytes_per_decision']['powertools']:.0f}",
+                    "{authorizer:g} / {powertools:g}".format(**result["lines_per_decision"]),
+                    "{authorizer:.0f} / {powertools:.0f}".format(**result["bytes_per_decision"]),
                     result["silent_us"],
                 ]
             ],
