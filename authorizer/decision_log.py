@@ -27,6 +27,7 @@ from authorizer.decide.evaluate import Answer
 from authorizer.decide.outcome import no_match_effect
 from authorizer.event.arn import ExecuteApiArn
 from authorizer.event.kinds import EventKind
+from authorizer.event.readers import classify
 from authorizer.event.request import Request
 from authorizer.policy.ir import CompiledPolicy
 from authorizer.policy.sources import REDACTED
@@ -161,7 +162,8 @@ def answer_record(
 ) -> dict[str, Any]:
     """The same keys for the generated function's answer: what `decision_record` gives for the
     engine's decision of the same request (the differential tests hold them to it)."""
-    rule, principal, _response, kind, arn = answer
+    rule, principal, _response = answer
+    kind, _, arn = classify(event)  # again: cheaper here than carried out of every silent decision
     if rule is None:
         line = _line(
             no_match_effect(policy), None, principal, NO_RULE_MATCHED, policy, started_ns, cold_start, lambda_request_id

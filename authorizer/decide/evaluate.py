@@ -16,8 +16,6 @@ from authorizer.decide.decision import Decision, Trace, refusal
 from authorizer.decide.engine import decide
 from authorizer.decide.generated import FALLBACK
 from authorizer.decide.response import InvalidResponse, ResponseMode, render, uses_simple
-from authorizer.event.arn import ExecuteApiArn
-from authorizer.event.kinds import EventKind
 from authorizer.event.readers import BadEvent, classify
 from authorizer.event.request import Request
 from authorizer.policy.ir import CompiledPolicy, CompiledRule
@@ -59,9 +57,9 @@ def evaluate(
     return Evaluation(decision, request, {"isAuthorized": False} if simple else None)
 
 
-Answer = tuple[CompiledRule | None, str | None, dict[str, Any] | None, EventKind, ExecuteApiArn]
-"""The generated function's answer: the deciding rule (None when none matched), the principal, the
-response (None: Unauthorized), and the event's kind and ARN: all the decision line needs."""
+Answer = tuple[CompiledRule | None, str | None, dict[str, Any] | None]
+"""The generated function's answer: the deciding rule (None when none matched), the principal (for
+the decision line), and the response (None: Unauthorized)."""
 
 
 def respond(event: Any, policy: CompiledPolicy, mode: ResponseMode | None = None) -> Answer | Any:
@@ -73,7 +71,6 @@ def respond(event: Any, policy: CompiledPolicy, mode: ResponseMode | None = None
     try:
         kind, text, arn = classify(event)
         simple = kind.simple_responses and uses_simple(mode or policy.response, kind)  # no call for most kinds
-        decided = fast(event, kind, text, arn, simple)
+        return fast(event, kind, text, arn, simple)
     except Exception:  # a bad event, an odd value: the engine decides, refuses and says why
         return FALLBACK
-    return decided if decided is FALLBACK else (*decided, kind, arn)
