@@ -6,9 +6,6 @@ Servers are shared within this module (see `serve`): each test uses its own path
 from __future__ import annotations
 
 import json
-import threading
-from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import httpx
@@ -18,7 +15,7 @@ from authorizer.cli.main import main
 from tests import test_serve_support as support
 from tests.test_serve_support import EXAMPLE, IDENTITY, STAGE_VAR, write_policy
 
-serve = support.serve  # the fixture
+serve, upstream = support.serve, support.upstream  # the fixtures
 
 USERS = """
 version: 1
@@ -256,50 +253,12 @@ def test_token_api_sends_a_token_event(serve):
 
 
 # -- upstream --------------------------------------------------------------------------------------
-class Upstream:
-    """A plain HTTP server on loopback that records what reached it."""
-
-    def __init__(self) -> None:
-        seen: list[dict[str, Any]] = []
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self) -> None:
-                length = int(self.headers.get("Content-Length", 0))
-                body = self.rfile.read(length).decode()
-                seen.append({"path": self.path, "headers": dict(self.headers), "body": body})
-                payload = b'{"from": "upstream"}'
-                self.send_response(201)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(payload)))
-                self.end_headers()
-                self.wfile.write(payload)
-
-            def log_message(self, *args: Any) -> None:
-                pass
-
-        self.seen = seen
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}"
-        threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
-
-    def stop(self) -> None:
-        self.httpd.shutdown()
-        self.httpd.server_close()
-
-
-@pytest.fixture
-def upstream() -> Iterator[Upstream]:
-    server = Upstream()
-    yield server
-    server.stop()
-
-
 def test_allowed_requests_are_proxied_with_the_authorizer_output_and_a_dead_upstream_is_502(serve, upstream):
     server = serve(EXAMPLE, "--stage-var", STAGE_VAR, "--ttl", "0", "--upstream", upstream.url + "/base")
     response = httpx.post(server.url(f"/orders?{OK_QUERY}"), headers=IDENTITY, content=b"hello", timeout=10)
     assert (response.status_code, response.json()) == (201, {"from": "upstream"})
     seen = upstream.seen
-    assert seen[0]["path"] == f"/base/orders?{OK_QUERY}" and seen[0]["body"] == "hello"
+    assert seen[0]["target"] == f"/base/orders?{OK_QUERY}" and seen[0]["body"] == "hello"
     authorizer = json.loads(seen[0]["headers"]["x-apigateway-authorizer"])
     assert authorizer["principalId"] == "me" and authorizer["numberKey"] == "123"
     refused = httpx.post(server.url("/orders"), content=b"x", timeout=10)

@@ -19,9 +19,12 @@ from typing import Any
 
 from aiohttp import ClientError, ClientSession, ClientTimeout, WSMsgType, web
 from multidict import CIMultiDict
+from yarl import URL
 
 from authorizer.serve.gateway import Gateway, GatewayAnswer, Incoming
+from authorizer.serve.logtext import one_line
 from authorizer.serve.page import render_page
+from authorizer.serve.target import BadTarget, Target, below_stage, read_target
 from authorizer.stores.file import FilePolicyStore
 
 access_log = logging.getLogger("authorizer.serve.access")
@@ -91,15 +94,6 @@ async def _close_sockets(app: web.Application) -> None:
 
 
 # -- requests ----------------------------------------------------------------------------------
-def _below_stage(path: str, stage: str) -> str | None:
-    if stage == "$default":
-        return path
-    prefix = "/" + stage
-    if path == prefix or path.startswith(prefix + "/"):
-        return path[len(prefix) :] or "/"
-    return None
-
-
 def _wants_html(request: web.Request) -> bool:
     return "text/html" in request.headers.get("Accept", "")
 
@@ -107,15 +101,19 @@ def _wants_html(request: web.Request) -> bool:
 async def handle(request: web.Request) -> web.StreamResponse:
     started = time.perf_counter()
     gateway = request.app[GATEWAY]
-    path = _below_stage(request.path, gateway.config.stage)
-    if path is None:  # API Gateway: a path outside the deployed stage is 403 {"message":"Forbidden"}
+    upgrade = request.headers.get("Upgrade", "").lower() == "websocket" and request.method == "GET"
+    try:
+        whole = read_target(request.raw_path)
+    except BadTarget as exc:  # never reaches the authorizer, nor the upstream
+        return _refuse_early(request, gateway.bad_request(str(exc), upgrade), gateway, started)
+    target = below_stage(whole, gateway.config.stage)
+    if target is None:  # API Gateway: a path outside the deployed stage is 403 {"message":"Forbidden"}
         response: web.StreamResponse = _outside_stage(request, gateway)
         _log_access(request, response.status, None, started)
         return response
-    upgrade = request.headers.get("Upgrade", "").lower() == "websocket" and request.method == "GET"
     incoming = Incoming(
         method=request.method,
-        path=path,
+        path=target.path,
         headers=[(k.decode("latin-1"), v.decode("latin-1")) for k, v in request.raw_headers],
         query=list(request.query.items()),
         source_ip=request.remote or "127.0.0.1",
@@ -131,9 +129,15 @@ async def handle(request: web.Request) -> web.StreamResponse:
     elif upgrade:
         return await _websocket(request, outcome, started)
     elif UPSTREAM in request.app:
-        response = await _proxy(request, outcome, path)
+        response = await _proxy(request, outcome, target)
     else:
-        response = _answer(request, outcome, gateway, _echo(request, outcome))
+        response = _answer(request, outcome, gateway, _echo(request, outcome, whole.path))
+    _log_access(request, response.status, outcome, started)
+    return response
+
+
+def _refuse_early(request: web.Request, outcome: GatewayAnswer, gateway: Gateway, started: float) -> web.Response:
+    response = _answer(request, outcome, gateway, outcome.body)
     _log_access(request, response.status, outcome, started)
     return response
 
@@ -146,12 +150,12 @@ def _answer(request: web.Request, outcome: GatewayAnswer, gateway: Gateway, body
     return web.json_response(body, status=outcome.status, headers=outcome.headers)
 
 
-def _echo(request: web.Request, outcome: GatewayAnswer) -> dict[str, Any]:
+def _echo(request: web.Request, outcome: GatewayAnswer, path: str) -> dict[str, Any]:
     decision = outcome.decision
     return {
         "message": "allowed by the authorizer; this is the built-in echo backend (--upstream URL proxies instead)",
         "method": request.method,
-        "path": request.path,
+        "path": path,
         "route": outcome.route,
         "rule": decision.rule if decision else None,
         "principalId": decision.principal if decision else None,
@@ -173,9 +177,11 @@ def _outside_stage(request: web.Request, gateway: Gateway) -> web.Response:
     return web.json_response({"message": "Forbidden"}, status=403)
 
 
-async def _proxy(request: web.Request, outcome: GatewayAnswer, path: str) -> web.Response:
-    """Forward an allowed request to --upstream, with the authorizer's output as one JSON header."""
-    url = request.app[UPSTREAM] + path + (f"?{request.query_string}" if request.query_string else "")
+async def _proxy(request: web.Request, outcome: GatewayAnswer, target: Target) -> web.Response:
+    """Forward an allowed request to --upstream, with the authorizer's output as one JSON header: the
+    path and query exactly as sent (the bytes whose decoding was authorized)."""
+    query = f"?{target.raw_query}" if target.raw_query else ""
+    url = URL(request.app[UPSTREAM] + target.raw_path + query, encoded=True)
     headers = CIMultiDict((k, v) for k, v in request.headers.items() if k.lower() not in _HOP_BY_HOP)
     headers[AUTHORIZER_HEADER] = json.dumps(outcome.authorizer, separators=(",", ":"), ensure_ascii=True)
     headers["X-Forwarded-For"] = request.remote or "127.0.0.1"
@@ -191,7 +197,7 @@ async def _proxy(request: web.Request, outcome: GatewayAnswer, path: str) -> web
     except TimeoutError:
         return web.json_response({"message": "Endpoint request timed out"}, status=504, headers=outcome.headers)
     except ClientError as exc:
-        log.warning("upstream %s failed: %s", url, exc)
+        log.warning("upstream %s failed: %s", url, one_line(str(exc)))
         return web.json_response({"message": "Internal server error"}, status=502, headers=outcome.headers)
 
 
@@ -217,16 +223,17 @@ async def _websocket(request: web.Request, outcome: GatewayAnswer, started: floa
 
 
 def _log_access(request: web.Request, status: int, outcome: GatewayAnswer | None, started: float) -> None:
-    """method, path (never the query string: it may carry tokens), status, decision, rule, latency."""
+    """method, path as sent (never the query string: it may carry tokens), status, decision, rule,
+    latency; caller text with its control characters escaped (no request writes a line of its own)."""
     if not access_log.isEnabledFor(logging.INFO):
         return
     millis = (time.perf_counter() - started) * 1000
+    method, path = one_line(request.method), one_line(request.raw_path.partition("?")[0])
     if outcome is None:
-        access_log.info("%s %s %d outside-stage %.1fms", request.method, request.path, status, millis)
+        access_log.info("%s %s %d outside-stage %.1fms", method, path, status, millis)
         return
     rule = outcome.decision.rule if outcome.decision and outcome.decision.rule else "-"
     tail = " cached" if outcome.cached else ""
     if outcome.verdict != "allow":
-        tail += f' reason="{outcome.reason}"'
-    verdict = outcome.verdict
-    access_log.info("%s %s %d %s rule=%s %.1fms%s", request.method, request.path, status, verdict, rule, millis, tail)
+        tail += f' reason="{one_line(outcome.reason)}"'
+    access_log.info("%s %s %d %s rule=%s %.1fms%s", method, path, status, outcome.verdict, rule, millis, tail)

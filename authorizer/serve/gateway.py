@@ -25,12 +25,15 @@ from authorizer.event.request import Request
 from authorizer.policy.identity import derive_identity_sources
 from authorizer.serve.iam import IamAnswer, MalformedAnswer, SimpleAnswer, evaluate_policy, read_answer
 from authorizer.serve.identity import IdentitySources
+from authorizer.serve.logtext import one_line
 from authorizer.stores.base import PolicyStore
 
 log = logging.getLogger("authorizer.serve")
 
 MAX_CACHE_ENTRIES = 10_000
-GatewayVerdict = Literal["allow", "explicit-deny", "implicit-deny", "unauthorized", "missing-identity", "malformed"]
+GatewayVerdict = Literal[
+    "allow", "explicit-deny", "implicit-deny", "unauthorized", "missing-identity", "malformed", "bad-request"
+]
 
 # API Gateway's own bodies (docs/api-gateway.md): REST/WebSocket, then HTTP APIs
 _REST_BODIES: dict[str, dict[str, Any]] = {
@@ -38,15 +41,29 @@ _REST_BODIES: dict[str, dict[str, Any]] = {
     "explicit-deny": {"Message": "User is not authorized to access this resource with an explicit deny"},
     "implicit-deny": {"Message": "User is not authorized to access this resource"},
     "malformed": {"message": None},
+    "bad-request": {"message": "Bad Request"},
 }
 _HTTP_BODIES: dict[str, dict[str, Any]] = {
     "unauthorized": {"message": "Unauthorized"},
     "explicit-deny": {"message": "Forbidden"},
     "implicit-deny": {"message": "Forbidden"},
     "malformed": {"message": "Internal Server Error"},
+    "bad-request": {"message": "Bad Request"},
 }
-_STATUS = {"allow": 200, "explicit-deny": 403, "implicit-deny": 403, "unauthorized": 401, "malformed": 500}
-_ERROR_TYPES = {401: "UnauthorizedException", 403: "AccessDeniedException", 500: "AuthorizerConfigurationException"}
+_STATUS = {
+    "allow": 200,
+    "explicit-deny": 403,
+    "implicit-deny": 403,
+    "unauthorized": 401,
+    "malformed": 500,
+    "bad-request": 400,
+}
+_ERROR_TYPES = {
+    400: "BadRequestException",
+    401: "UnauthorizedException",
+    403: "AccessDeniedException",
+    500: "AuthorizerConfigurationException",
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -159,6 +176,11 @@ class Gateway:
             self.identity = IdentitySources(sources)
 
     # -- one request -------------------------------------------------------------------------
+    def bad_request(self, reason: str, websocket: bool = False) -> GatewayAnswer:
+        """A request refused before the authorizer (400): the authorizer never sees it."""
+        kind = WEBSOCKET if websocket else kind_named(self.config.api)
+        return self._refuse("bad-request", kind, "-", str(uuid.uuid4()), reason)
+
     def authorize(self, incoming: Incoming) -> GatewayAnswer:
         kind = WEBSOCKET if incoming.websocket else kind_named(self.config.api)
         spec = self._spec(incoming, kind)
@@ -202,7 +224,7 @@ class Gateway:
             outcome.cached = cached
             if cached is not None and cached.route != route:
                 outcome.note = self._pitfall(cached, route)
-                log.warning("%s", outcome.note)
+                log.warning("%s", one_line(outcome.note))
             return outcome
         context = answer.context or {}
         if kind.api == "http":

@@ -73,8 +73,8 @@ so the authorizer was not called and no rule was tried.</p></section>{% endif %}
 </main></body></html>
 """
 
-_HEADLINES = {200: "Allowed", 401: "Unauthorized", 403: "Forbidden", 500: "Authorizer error"}
-_COLOURS = {200: "#1a7f37", 401: "#b26a00", 403: "#c62828", 500: "#6a1b9a"}
+_HEADLINES = {200: "Allowed", 400: "Bad Request", 401: "Unauthorized", 403: "Forbidden", 500: "Authorizer error"}
+_COLOURS = {200: "#1a7f37", 400: "#b26a00", 401: "#b26a00", 403: "#c62828", 500: "#6a1b9a"}
 _VERDICTS = {
     "allow": "the returned policy allows this route's ARN: the request goes to the integration",
     "explicit-deny": "the returned answer denies this route (explicit Deny, or isAuthorized false): 403",
@@ -82,6 +82,7 @@ _VERDICTS = {
     "unauthorized": "the authorizer refused (raised Unauthorized): 401",
     "missing-identity": "an identity source is missing: 401 without calling the authorizer",
     "malformed": "the authorizer's answer is not one API Gateway can use: 500",
+    "bad-request": "the request is refused before the authorizer (400): the authorizer was not called",
 }
 
 
