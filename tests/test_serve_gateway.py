@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 
+from authorizer.event.kinds import WEBSOCKET
 from authorizer.serve import gateway as gateway_module
 from authorizer.serve.gateway import Gateway, GatewayConfig, Incoming
 from authorizer.stores.file import FilePolicyStore
@@ -46,7 +47,7 @@ def test_refusals_and_malformed_answers_are_not_cached(tmp_path):
     assert gateway.authorize(incoming(**{"x-key": "bad"})).status == 401
     assert gateway.cache == {}
     assert gateway.authorize(incoming(**{"x-key": "ok-2"})).status == 200
-    assert list(gateway.cache) == [("ok-2",)]
+    assert list(gateway.cache) == [("rest", ("ok-2",))]
 
 
 def test_the_cache_is_bounded(tmp_path, monkeypatch):
@@ -54,7 +55,7 @@ def test_the_cache_is_bounded(tmp_path, monkeypatch):
     gateway = Gateway(GatewayConfig(ttl=300), keyed(tmp_path))
     for n in range(5):
         assert gateway.authorize(incoming(**{"x-key": f"ok-{n}"})).status == 200
-    assert list(gateway.cache) == [("ok-2",), ("ok-3",), ("ok-4",)]  # the oldest went first
+    assert [values for _, values in gateway.cache] == [("ok-2",), ("ok-3",), ("ok-4",)]  # the oldest went first
 
 
 def test_a_new_policy_flushes_the_cache_and_rederives_identity_sources(tmp_path):
@@ -92,3 +93,15 @@ def test_forwarded_headers_are_set_as_api_gateway_sets_them(tmp_path, sent, expe
     assert (headers["X-Forwarded-Proto"], headers["X-Forwarded-Port"]) == ("https", "443")
     assert headers["X-Amzn-Trace-Id"].startswith("Root=1-")
     assert outcome.event["requestContext"]["identity"]["sourceIp"] == "192.0.2.7"
+
+
+def test_a_websocket_connect_neither_uses_nor_fills_the_rest_cache(tmp_path):
+    """Separate APIs, separate caches; API Gateway never caches `$connect` answers."""
+    gateway = Gateway(GatewayConfig(ttl=300), keyed(tmp_path))
+    assert gateway.authorize(incoming("/pets", **{"x-key": "ok-1"})).status == 200  # REST: cached
+    connect = Incoming("GET", "/", [("x-key", "ok-1")], [], "192.0.2.7", websocket=True)
+    for _ in range(2):
+        outcome = gateway.authorize(connect)
+        assert (outcome.status, outcome.kind, outcome.cached) == (200, WEBSOCKET, None)
+    assert list(gateway.cache) == [("rest", ("ok-1",))]
+    assert gateway.authorize(incoming("/orders", **{"x-key": "ok-1"})).cached is not None  # still REST's

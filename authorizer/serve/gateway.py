@@ -145,7 +145,8 @@ class Gateway:
     def __init__(self, config: GatewayConfig, store: PolicyStore) -> None:
         self.config = config
         self.store = store
-        self.cache: dict[tuple[str, ...], CachedAnswer] = {}
+        # one cache per API: the kind's name, then the identity-source values
+        self.cache: dict[tuple[str, tuple[str, ...]], CachedAnswer] = {}
         self.identity = IdentitySources(self._identity_sources())
 
     def _identity_sources(self) -> tuple[str, ...]:
@@ -158,8 +159,12 @@ class Gateway:
 
     @property
     def caching(self) -> bool:
+        """Whether answers for plain HTTP requests (the API `--api` names) are cached."""
+        return self.caches(kind_named(self.config.api))
+
+    def caches(self, kind: EventKind) -> bool:
         """API Gateway caches only with a TTL and identity sources; never WebSocket authorizers."""
-        return self.config.ttl > 0 and bool(self.identity.sources) and kind_named(self.config.api).cached
+        return self.config.ttl > 0 and bool(self.identity.sources) and kind.cached
 
     def policy_changed(self) -> None:
         """A new policy: forget cached answers, re-derive identity sources if they were not given."""
@@ -198,7 +203,7 @@ class Gateway:
             request = Request(replace(spec, token=values[0]).to_event(kind))
         event = request.event
 
-        cached = self._cached(values)
+        cached = self._cached(kind, values)
         if cached is not None:
             response: dict[str, Any] | None = cached.response
             decision = cached.decision
@@ -211,9 +216,9 @@ class Gateway:
         except MalformedAnswer as exc:
             reason = f"authorizer answer API Gateway cannot use: {exc}"
             return self._refuse("malformed", kind, route, request_id, reason, decision)
-        if cached is None and self.caching:
+        if cached is None and self.caches(kind):
             cached_now = CachedAnswer(response, decision, route, time.monotonic() + self.config.ttl, time.time())
-            self._remember(values, cached_now)
+            self._remember((kind.name, values), cached_now)
         if isinstance(answer, IamAnswer):
             verdict: GatewayVerdict = evaluate_policy(answer, request.arn_text)
         else:
@@ -278,16 +283,19 @@ class Gateway:
         policy = self.store.current()
         return uses_simple(self.config.response or (policy.response if policy else "iam"), kind)
 
-    def _cached(self, key: tuple[str, ...]) -> CachedAnswer | None:
-        if not self.caching:
+    def _cached(self, kind: EventKind, values: tuple[str, ...]) -> CachedAnswer | None:
+        """The answer cached for these values by this kind's API (a REST answer never serves a
+        WebSocket `$connect`: separate APIs, separate caches, and `$connect` is never cached)."""
+        if not self.caches(kind):
             return None
+        key = (kind.name, values)
         entry = self.cache.get(key)
         if entry is not None and entry.expires <= time.monotonic():
             del self.cache[key]
             return None
         return entry
 
-    def _remember(self, key: tuple[str, ...], entry: CachedAnswer) -> None:
+    def _remember(self, key: tuple[str, tuple[str, ...]], entry: CachedAnswer) -> None:
         if len(self.cache) >= MAX_CACHE_ENTRIES:
             now = time.monotonic()
             for stale in [k for k, v in self.cache.items() if v.expires <= now] or [next(iter(self.cache))]:
