@@ -10,7 +10,7 @@ from authorizer.event.kinds import WEBSOCKET
 from authorizer.serve import gateway as gateway_module
 from authorizer.serve.gateway import Gateway, GatewayConfig, Incoming
 from authorizer.stores.file import FilePolicyStore
-from tests.test_serve_support import write_policy
+from tests.test_serve_support import EXAMPLE, write_policy
 
 KEYED = """
 version: 1
@@ -105,3 +105,22 @@ def test_a_websocket_connect_neither_uses_nor_fills_the_rest_cache(tmp_path):
         assert (outcome.status, outcome.kind, outcome.cached) == (200, WEBSOCKET, None)
     assert list(gateway.cache) == [("rest", ("ok-1",))]
     assert gateway.authorize(incoming("/orders", **{"x-key": "ok-1"})).cached is not None  # still REST's
+
+
+def test_the_event_carries_what_was_sent_only_displays_redact(tmp_path):
+    """The authorizer gets the real values (the echo backend and the page show them redacted)."""
+    config = GatewayConfig(api="http-v1", stage_variables={"StageVar1": "stageValue1"}, ttl=0)
+    gateway = Gateway(config, FilePolicyStore(str(EXAMPLE)))
+    sent = Incoming("GET", "/pets", [("HeaderAuth1", "headerValue1")], [("QueryString1", "queryValue1")], "192.0.2.7")
+    event = gateway.authorize(sent).event
+    assert event is not None
+    assert event["identitySource"] == event["authorizationToken"] == "headerValue1,queryValue1,stageValue1,123456789012"
+    assert event["headers"]["headerauth1"] == "headerValue1"  # HTTP APIs lowercase header names
+
+    simple = FilePolicyStore(str(write_policy(tmp_path / "simple.yaml", KEYED.format(header="x-api-key"))))
+    gateway = Gateway(GatewayConfig(api="http-v2", stage="$default", ttl=0), simple)
+    sent = Incoming("GET", "/pets/1", [("X-Api-Key", "ok-123"), ("Cookie", "s=1; t=2")], [], "192.0.2.7")
+    event = gateway.authorize(sent).event
+    assert event is not None
+    assert (event["identitySource"], event["cookies"]) == (["ok-123"], ["s=1", "t=2"])
+    assert event["headers"]["x-api-key"] == "ok-123"

@@ -24,6 +24,7 @@ from yarl import URL
 from authorizer.serve.gateway import Gateway, GatewayAnswer, Incoming
 from authorizer.serve.logtext import one_line
 from authorizer.serve.page import render_page
+from authorizer.serve.shown import shown_authorizer, shown_event
 from authorizer.serve.target import BadTarget, Target, below_stage, read_target
 from authorizer.stores.file import FilePolicyStore
 
@@ -131,7 +132,7 @@ async def handle(request: web.Request) -> web.StreamResponse:
     elif UPSTREAM in request.app:
         response = await _proxy(request, outcome, target)
     else:
-        response = _answer(request, outcome, gateway, _echo(request, outcome, whole.path))
+        response = _answer(request, outcome, gateway, _echo(request, outcome, gateway, whole.path))
     _log_access(request, response.status, outcome, started)
     return response
 
@@ -150,20 +151,27 @@ def _answer(request: web.Request, outcome: GatewayAnswer, gateway: Gateway, body
     return web.json_response(body, status=outcome.status, headers=outcome.headers)
 
 
-def _echo(request: web.Request, outcome: GatewayAnswer, path: str) -> dict[str, Any]:
+def _echo(request: web.Request, outcome: GatewayAnswer, gateway: Gateway, path: str) -> dict[str, Any]:
+    """What the built-in backend answers: a display, so secret-bearing values are redacted (shown.py)."""
     decision = outcome.decision
+    policy = gateway.store.current()
     return {
         "message": "allowed by the authorizer; this is the built-in echo backend (--upstream URL proxies instead)",
         "method": request.method,
         "path": path,
         "route": outcome.route,
         "rule": decision.rule if decision else None,
-        "principalId": decision.principal if decision else None,
-        "context": decision.context if decision else {},
+        "principalId": decision.shown_principal() if decision else None,
+        "context": decision.shown_context(decision.context) if decision else {},
         "cached": outcome.cached is not None,
-        "requestContext": {"requestId": outcome.request_id, "authorizer": outcome.authorizer},
-        "authorizerEvent": outcome.event,  # what the authorizer received (null when a cached answer decided)
+        "requestContext": {"requestId": outcome.request_id, "authorizer": _shown_authorizer(outcome)},
+        # what the authorizer received (null when a cached answer decided)
+        "authorizerEvent": shown_event(outcome.event, policy.sensitive if policy else frozenset()),
     }
+
+
+def _shown_authorizer(outcome: GatewayAnswer) -> dict[str, Any]:
+    return shown_authorizer(outcome.authorizer, outcome.decision, outcome.kind)
 
 
 def _outside_stage(request: web.Request, gateway: Gateway) -> web.Response:
@@ -183,6 +191,7 @@ async def _proxy(request: web.Request, outcome: GatewayAnswer, target: Target) -
     query = f"?{target.raw_query}" if target.raw_query else ""
     url = URL(request.app[UPSTREAM] + target.raw_path + query, encoded=True)
     headers = CIMultiDict((k, v) for k, v in request.headers.items() if k.lower() not in _HOP_BY_HOP)
+    # the real values, not redacted: this is the integration's input, as on AWS, not a display
     headers[AUTHORIZER_HEADER] = json.dumps(outcome.authorizer, separators=(",", ":"), ensure_ascii=True)
     headers["X-Forwarded-For"] = request.remote or "127.0.0.1"
     body = await request.read()
@@ -216,7 +225,7 @@ async def _websocket(request: web.Request, outcome: GatewayAnswer, started: floa
                 {
                     "message": message.data,
                     "connectionId": connection_id,
-                    "requestContext": {"authorizer": outcome.authorizer},
+                    "requestContext": {"authorizer": _shown_authorizer(outcome)},
                 }
             )
     return ws

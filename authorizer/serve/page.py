@@ -15,6 +15,7 @@ from typing import Any
 import jinja2
 
 from authorizer.serve.gateway import Gateway, GatewayAnswer
+from authorizer.serve.shown import shown_authorizer
 
 _TEMPLATE = """<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>{{ status }} {{ headline }} · authorizer serve</title>
@@ -49,13 +50,13 @@ _TEMPLATE = """<!doctype html>
  <dd>{% if decision.rule %}<code>{{ decision.rule }}</code>{% else %}none{% endif %}</dd>
  <dt>principal</dt><dd>{% if principal %}<code>{{ principal }}</code>{% else %}none{% endif %}</dd>{% endif %}
 </dl>
-{% if decision and decision.context %}<h2 style="margin-top:12px">Context</h2><table>
+{% if context %}<h2 style="margin-top:12px">Context</h2><table>
  <tr><th>key</th><th>value</th></tr>
- {% for k, v in decision.context.items() %}
+ {% for k, v in context.items() %}
  <tr><td><code>{{ k }}</code></td><td class="v">{{ v | tojson }}</td></tr>{% endfor %}
 </table>{% endif %}
-{% if outcome.authorizer %}<h2 style="margin-top:12px">What the integration receives</h2>
-<p><code>requestContext.authorizer</code> = <code>{{ outcome.authorizer | tojson }}</code></p>{% endif %}
+{% if authorizer %}<h2 style="margin-top:12px">What the integration receives</h2>
+<p><code>requestContext.authorizer</code> = <code>{{ authorizer | tojson }}</code></p>{% endif %}
 </section>
 {% if trace %}<section>
 <h2>Why: every condition tried{% if outcome.cached %} (when the answer was decided){% endif %}</h2>
@@ -108,9 +109,9 @@ def render_page(outcome: GatewayAnswer, gateway: Gateway) -> str:
         "summary": summary,
         "outcome": outcome,
         "decision": decision,
-        "principal": "<redacted>"
-        if decision is not None and decision.principal_sensitive
-        else (decision.principal if decision is not None else None),
+        "principal": decision.shown_principal() if decision is not None else None,
+        "context": decision.shown_context(decision.context) if decision is not None else {},
+        "authorizer": shown_authorizer(outcome.authorizer, decision, outcome.kind),
         "verdict_text": _VERDICTS[outcome.verdict],
         "trace": [t.as_dict() for t in (decision.trace or ())] if decision is not None else [],
         "identity": gateway.identity.sources,
