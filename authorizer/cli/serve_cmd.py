@@ -151,8 +151,9 @@ async def _serve(gateway: Any, args: argparse.Namespace) -> None:
     from aiohttp import web
 
     from authorizer.serve.app import create_app
+    from authorizer.serve.runner import GatewayRunner
 
-    runner = web.AppRunner(create_app(gateway, upstream=args.upstream), access_log=None, handle_signals=False)
+    runner = GatewayRunner(create_app(gateway, upstream=args.upstream))
     await runner.setup()
     try:
         site = web.TCPSite(runner, args.host, args.port)

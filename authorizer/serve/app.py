@@ -53,7 +53,7 @@ def create_app(gateway: Gateway, upstream: str | None = None, reload_every: floa
     if reload_every > 0:
         app.cleanup_ctx.append(_policy_watcher(reload_every))
     app.on_shutdown.append(_close_sockets)
-    app.router.add_route("*", "/{tail:.*}", handle)
+    app.router.add_route("*", r"/{tail:[\s\S]*}", handle)  # every path, newlines (%0A) included
     return app
 
 
@@ -112,6 +112,8 @@ async def handle(request: web.Request) -> web.StreamResponse:
         response: web.StreamResponse = _outside_stage(request, gateway)
         _log_access(request, response.status, None, started)
         return response
+    if upgrade and not web.WebSocketResponse().can_prepare(request).ok:  # aiohttp's refusal quotes headers
+        return _refuse_early(request, gateway.bad_request("not a WebSocket handshake", True), gateway, started)
     incoming = Incoming(
         method=request.method,
         path=target.path,
