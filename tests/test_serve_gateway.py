@@ -9,6 +9,7 @@ import pytest
 from authorizer.event.kinds import WEBSOCKET
 from authorizer.serve import gateway as gateway_module
 from authorizer.serve.gateway import Gateway, GatewayConfig, Incoming
+from authorizer.serve.routes import parse_route
 from authorizer.stores.file import FilePolicyStore
 from tests.test_serve_support import EXAMPLE, write_policy
 
@@ -124,3 +125,25 @@ def test_the_event_carries_what_was_sent_only_displays_redact(tmp_path):
     assert event is not None
     assert (event["identitySource"], event["cookies"]) == (["ok-123"], ["s=1", "t=2"])
     assert event["headers"]["x-api-key"] == "ok-123"
+
+
+@pytest.mark.parametrize(
+    ("api", "path", "route_key", "parameters"),
+    [
+        ("rest", "/pets/7", "GET /pets/{id}", {"id": "7"}),
+        ("rest", "/toys/7", "ANY /{proxy+}", {"proxy": "toys/7"}),  # no route: the catch-all
+        ("rest", "/", None, {}),
+        ("http-v2", "/pets/7", "GET /pets/{id}", {"id": "7"}),
+        ("http-v2", "/toys/7", "$default", {}),
+    ],
+)
+def test_a_route_sets_the_route_key_and_path_parameters(tmp_path, api, path, route_key, parameters):
+    config = GatewayConfig(api=api, ttl=0, routes=(parse_route("GET /pets/{id}"),))
+    outcome = Gateway(config, keyed(tmp_path)).authorize(incoming(path, **{"x-key": "ok-1"}))
+    assert outcome.event is not None
+    event = outcome.event
+    assert event["pathParameters"] == parameters
+    if api == "rest":
+        assert event["resource"] == (route_key.split(" ", 1)[1] if route_key else "/")
+    else:
+        assert event["routeKey"] == route_key

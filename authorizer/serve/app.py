@@ -195,7 +195,7 @@ async def _proxy(request: web.Request, outcome: GatewayAnswer, target: Target) -
     headers = CIMultiDict((k, v) for k, v in request.headers.items() if k.lower() not in _HOP_BY_HOP)
     # the real values, not redacted: this is the integration's input, as on AWS, not a display
     headers[AUTHORIZER_HEADER] = json.dumps(outcome.authorizer, separators=(",", ":"), ensure_ascii=True)
-    headers["X-Forwarded-For"] = request.remote or "127.0.0.1"
+    headers["X-Forwarded-For"] = outcome.forwarded_for  # the chain the authorizer saw, the caller last
     body = await request.read()
     try:
         async with request.app[SESSION].request(

@@ -8,6 +8,7 @@ Gateway does, re-evaluated against the new ARN), and turns the answer into API G
 
 from __future__ import annotations
 
+import ipaddress
 import logging
 import os
 import time
@@ -26,6 +27,7 @@ from authorizer.policy.identity import derive_identity_sources
 from authorizer.serve.iam import IamAnswer, MalformedAnswer, SimpleAnswer, evaluate_policy, read_answer
 from authorizer.serve.identity import IdentitySources
 from authorizer.serve.logtext import one_line
+from authorizer.serve.routes import Route, RouteTable
 from authorizer.stores.base import PolicyStore
 
 log = logging.getLogger("authorizer.serve")
@@ -79,6 +81,9 @@ class GatewayConfig:
     identity_sources: tuple[str, ...] | None = None  # None: derived from the policy
     ttl: int = 300
     response: ResponseMode | None = None  # HTTP API 2.0: simple responses on/off; None: the policy's
+    source_ip: str | None = None  # the caller's address for every request (None: the TCP peer's)
+    routes: tuple[Route, ...] = ()  # the API's routes; a request none matches takes the catch-all
+    trust_forwarded_for: bool = False  # the left-most X-Forwarded-For address is the caller's
 
 
 @dataclass(frozen=True, slots=True)
@@ -89,7 +94,7 @@ class Incoming:
     path: str
     headers: Sequence[tuple[str, str]]  # names in the case the client sent them
     query: Sequence[tuple[str, str]]
-    source_ip: str
+    source_ip: str  # the TCP peer
     websocket: bool = False
 
 
@@ -119,6 +124,7 @@ class GatewayAnswer:
     note: str | None = None  # the caching pitfall, explained
     authorizer: dict[str, Any] = field(default_factory=dict)  # requestContext.authorizer for the integration
     event: dict[str, Any] | None = None  # the authorizer event, when the authorizer allowed this very request
+    forwarded_for: str = ""  # X-Forwarded-For as API Gateway passes it on (the caller's address last)
 
 
 def _stringified(value: Any) -> str:
@@ -148,6 +154,7 @@ class Gateway:
         # one cache per API: the kind's name, then the identity-source values
         self.cache: dict[tuple[str, tuple[str, ...]], CachedAnswer] = {}
         self.identity = IdentitySources(self._identity_sources())
+        self.routes = RouteTable(config.routes)
 
     def _identity_sources(self) -> tuple[str, ...]:
         if self.config.identity_sources is not None:
@@ -188,7 +195,12 @@ class Gateway:
 
     def authorize(self, incoming: Incoming) -> GatewayAnswer:
         kind = WEBSOCKET if incoming.websocket else kind_named(self.config.api)
-        spec = self._spec(incoming, kind)
+        caller = self._caller(incoming)
+        if caller is None:
+            reason = "the left-most X-Forwarded-For entry is not an IP address (--trust-forwarded-for)"
+            return self.bad_request(reason, incoming.websocket)
+        source_ip, forwarded_for = caller
+        spec = self._spec(incoming, kind, source_ip, forwarded_for)
         request_id = spec.request_id or ""
         # the identity sources are read from the request as a REST API sees it: TOKEN events carry no headers
         request = Request(spec.to_event("rest" if kind is TOKEN else kind))
@@ -241,17 +253,30 @@ class Gateway:
         outcome = GatewayAnswer(200, {}, headers, "allow", kind, route, request_id, decision.reason, decision, cached)
         outcome.authorizer = authorizer
         outcome.event = None if cached is not None else event
+        outcome.forwarded_for = forwarded_for
         return outcome
 
     # -- parts -------------------------------------------------------------------------------
-    def _spec(self, incoming: Incoming, kind: EventKind) -> RequestSpec:
+    def _caller(self, incoming: Incoming) -> tuple[str, str] | None:
+        """The caller's address (--source-ip; else, when trusted, the left-most X-Forwarded-For entry;
+        else the TCP peer's) and X-Forwarded-For as API Gateway passes it on: the client's chain with
+        that address appended. None when a trusted chain does not start with an address."""
+        forwarded = ", ".join(v for n, v in incoming.headers if n.lower() == "x-forwarded-for") or None
+        address = self.config.source_ip or incoming.source_ip
+        if self.config.trust_forwarded_for and forwarded is not None:
+            try:
+                address = str(ipaddress.ip_address(forwarded.split(",")[0].strip()))
+            except ValueError:
+                return None
+            return address, forwarded  # the chain names the caller first already: kept as sent
+        return address, f"{forwarded}, {address}" if forwarded else address
+
+    def _spec(self, incoming: Incoming, kind: EventKind, source_ip: str, forwarded_for: str) -> RequestSpec:
         headers: dict[str, list[str]] = {}
         for name, value in incoming.headers:
-            headers.setdefault(name, []).append(value)
-        forwarded = next((v[-1] for n, v in headers.items() if n.lower() == "x-forwarded-for"), None)
-        for name in [n for n in headers if n.lower() in ("x-forwarded-for", "x-forwarded-port", "x-forwarded-proto")]:
-            del headers[name]
-        headers["X-Forwarded-For"] = [f"{forwarded}, {incoming.source_ip}" if forwarded else incoming.source_ip]
+            if name.lower() not in ("x-forwarded-for", "x-forwarded-port", "x-forwarded-proto"):
+                headers.setdefault(name, []).append(value)
+        headers["X-Forwarded-For"] = [forwarded_for]
         headers["X-Forwarded-Port"] = ["443"]
         headers["X-Forwarded-Proto"] = ["https"]
         headers.setdefault("X-Amzn-Trace-Id", [_trace_id()])
@@ -259,7 +284,7 @@ class Gateway:
         for name, value in incoming.query:
             query.setdefault(name, []).append(value)
         user_agent = next((v[-1] for n, v in headers.items() if n.lower() == "user-agent"), "")
-        proxied = kind is not HTTP_V2 and not kind.connect and incoming.path != "/"  # `ANY /{proxy+}`
+        parameters, route_key = self._route(incoming, kind)
         config = self.config
         return RequestSpec(
             method=incoming.method,
@@ -267,9 +292,9 @@ class Gateway:
             headers=headers,
             query=query,
             stage_variables=dict(config.stage_variables),
-            path_parameters={"proxy": incoming.path.lstrip("/")} if proxied else {},
-            route_key=("ANY /{proxy+}" if proxied else None) if kind is not HTTP_V2 else "$default",
-            source_ip=incoming.source_ip,
+            path_parameters=parameters,
+            route_key=route_key,
+            source_ip=source_ip,
             user_agent=user_agent,
             account_id=config.account_id,
             api_id=config.api_id,
@@ -278,6 +303,19 @@ class Gateway:
             request_id=str(uuid.uuid4()),
             now=time.time(),
         )
+
+    def _route(self, incoming: Incoming, kind: EventKind) -> tuple[dict[str, str], str | None]:
+        """The path parameters and the route key (which sets REST's `resource`) of the route taken."""
+        if kind.connect:
+            return {}, None
+        matched = self.routes.match(incoming.method, incoming.path)
+        if matched is not None:
+            return matched.parameters, matched.route.key
+        if kind is HTTP_V2:
+            return {}, "$default"
+        if incoming.path == "/":
+            return {}, None
+        return {"proxy": incoming.path.lstrip("/")}, "ANY /{proxy+}"
 
     def _simple(self, kind: EventKind) -> bool:
         policy = self.store.current()
