@@ -91,6 +91,7 @@ def example(serve):
 def test_example_allowed_request_reaches_the_echo_backend_with_the_exact_event(example):
     response = get(example.url(f"/pets/42?{OK_QUERY}&colour=red&colour=blue"), headers=IDENTITY)
     assert response.status_code == 200, response.text
+    assert response.text.startswith('{\n  "message": ')  # indented, for people reading it with curl
     body = response.json()
     assert (body["rule"], body["principalId"]) == ("docs-example", "me")
     assert body["context"] == {"stringKey": "stringval", "numberKey": 123, "booleanKey": True}

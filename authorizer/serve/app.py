@@ -146,11 +146,16 @@ def _refuse_early(request: web.Request, outcome: GatewayAnswer, gateway: Gateway
 
 
 def _answer(request: web.Request, outcome: GatewayAnswer, gateway: Gateway, body: dict[str, Any]) -> web.Response:
+    """API Gateway's JSON (the echo backend's indented, for people), or the page for a browser."""
     if _wants_html(request):
-        return web.Response(
-            status=outcome.status, text=render_page(outcome, gateway), content_type="text/html", headers=outcome.headers
-        )
-    return web.json_response(body, status=outcome.status, headers=outcome.headers)
+        page = render_page(outcome, gateway, body)
+        return web.Response(status=outcome.status, text=page, content_type="text/html", headers=outcome.headers)
+    dumps = _indented if outcome.status == 200 else json.dumps
+    return web.json_response(body, status=outcome.status, headers=outcome.headers, dumps=dumps)
+
+
+def _indented(value: Any) -> str:
+    return json.dumps(value, indent=2, ensure_ascii=False) + "\n"
 
 
 def _echo(request: web.Request, outcome: GatewayAnswer, gateway: Gateway, path: str) -> dict[str, Any]:
