@@ -3,8 +3,8 @@
 A route is `METHOD /path` (`ANY` for every method), its segments literal, `{name}` (one
 non-empty segment) or, last, `{name+}` (the rest of the path). As API Gateway selects them, the
 most specific route wins: segment by segment a literal beats `{name}`, which beats `{name+}`; then
-a method beats `ANY`. A request no route matches takes the catch-all (REST and HTTP API 1.0:
-`ANY /{proxy+}`, or `/` for the root; HTTP API 2.0: `$default`), as with no routes at all.
+a method beats `ANY` (docs/api-gateway.md). A request no route matches takes the catch-all (REST and
+HTTP API 1.0: `ANY /{proxy+}`, or `/` for the root; HTTP API 2.0: `$default`), as with no routes.
 """
 
 from __future__ import annotations
