@@ -252,6 +252,11 @@ rules:
     assert (second.rule, second.actual, second.expected, second.outcome) == ("b", "carl", "bob", "false")
 
 
+def test_every_source_under_redact_is_secret_bearing_even_when_no_rule_reads_it():
+    policy = compile_yaml("version: 1\nredact: [header.X-Note, query.sig]\nrules:\n  - {name: a, effect: allow}\n")
+    assert {"header.x-note", "query.sig"} <= policy.sensitive
+
+
 def test_explain_reports_missing_and_ambiguous():
     policy = compile_yaml("version: 1\nrules:\n  - {name: a, effect: allow, when: {query.q: x, query.r: y}}\n")
     missing = decide(policy, Request(rest()), Trace())

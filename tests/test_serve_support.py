@@ -2,21 +2,27 @@
 
 The CLI is started exactly as a user starts it (`--port 0`, the port read from its banner); its
 stderr (access log, reload messages, the caching explanation) is kept in a file the tests read.
-Every server is stopped with SIGTERM at teardown.
+Every server is stopped with SIGTERM at teardown. `Upstream` is an integration that records what
+reached it; `raw_request` sends a request target byte for byte.
 """
 
 from __future__ import annotations
 
+import asyncio
+import http.client
 import os
 import selectors
 import signal
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
+from aiohttp import web
 
 from tests.conftest import POLICIES, REPO
 
@@ -144,3 +150,55 @@ def write_policy(path: Path, text: str) -> Path:
     bumped = max(previous + 1, time.time())
     os.utime(path, (bumped, bumped))
     return path
+
+
+class Upstream:
+    """A tiny aiohttp server on loopback, in its own thread, recording each request's raw target
+    (path and query exactly as they arrived) and headers; it answers 201 `{"from": "upstream"}`."""
+
+    def __init__(self) -> None:
+        self.seen: list[dict[str, Any]] = []
+        self.loop = asyncio.new_event_loop()
+        self.thread = threading.Thread(target=self.loop.run_forever, daemon=True)
+        self.thread.start()
+        self.runner = asyncio.run_coroutine_threadsafe(self._start(), self.loop).result(timeout=10)
+        port = self.runner.addresses[0][1]
+        self.url = f"http://127.0.0.1:{port}"
+
+    async def _start(self) -> web.AppRunner:
+        async def record(request: web.Request) -> web.Response:
+            body = (await request.read()).decode()
+            self.seen.append({"target": request.raw_path, "headers": dict(request.headers), "body": body})
+            return web.json_response({"from": "upstream"}, status=201)
+
+        app = web.Application()
+        app.router.add_route("*", "/{tail:.*}", record)
+        runner = web.AppRunner(app, access_log=None)
+        await runner.setup()
+        await web.TCPSite(runner, "127.0.0.1", 0).start()
+        return runner
+
+    def stop(self) -> None:
+        if self.loop.is_running():
+            asyncio.run_coroutine_threadsafe(self.runner.cleanup(), self.loop).result(timeout=10)
+            self.loop.call_soon_threadsafe(self.loop.stop)
+            self.thread.join(timeout=10)
+            self.loop.close()
+
+
+@pytest.fixture
+def upstream() -> Iterator[Upstream]:
+    server = Upstream()
+    yield server
+    server.stop()
+
+
+def raw_request(port: int, target: str, headers: dict[str, str] | None = None) -> tuple[int, bytes]:
+    """GET `target` exactly as written (http.client sends it unchanged: no client normalises it)."""
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+    try:
+        connection.request("GET", target, headers=headers or {})
+        response = connection.getresponse()
+        return response.status, response.read()
+    finally:
+        connection.close()

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import re
+from pathlib import Path
 
 import httpx
 import pytest
@@ -10,6 +12,7 @@ from websockets.exceptions import InvalidStatus
 from websockets.sync.client import connect
 
 from tests import test_serve_support as support
+from tests.conftest import REPO
 from tests.test_serve_support import EXAMPLE, IDENTITY, STAGE_VAR
 
 serve = support.serve  # the fixture
@@ -42,11 +45,12 @@ def refused_status(url: str, headers: dict[str, str]) -> tuple[int, bytes]:
 
 EXAMPLE_REST = (EXAMPLE, "--stage-var", STAGE_VAR)
 USERS_WEBSOCKET = (USERS, "--api", "websocket")
+MAKE_SERVE = (EXAMPLE, "--stage-var", STAGE_VAR, "--ttl", "300")  # `make serve`'s command (its TTL said aloud)
 
 
 @pytest.fixture(scope="module", autouse=True)
 def _start_servers(serve):
-    for config in (EXAMPLE_REST, USERS_WEBSOCKET):
+    for config in (EXAMPLE_REST, USERS_WEBSOCKET, MAKE_SERVE):
         serve(*config)
 
 
@@ -109,3 +113,42 @@ def test_websocket_api_shows_the_connect_decision_to_plain_http_and_never_caches
     assert event["requestContext"]["eventType"] == "CONNECT" and event["requestContext"]["routeKey"] == "$connect"
     again = httpx.get(server.url(), headers={"x-user": "v", "x-first": "1", "x-second": "2"}, timeout=10)
     assert again.json()["cached"] is False
+
+
+# `curl -i 'URL' -H 'Name: value'  # 200` and `wscat -c 'URL' -H Name:value  # connects`, as documented
+TRY_LINE = re.compile(r"(curl -i|wscat -c) '([^']+)'(?: -H '?([^:']+): ?([^' ]*)'?)?\s+# (.+)")
+
+
+def documented_tries(path: Path) -> list[tuple[str, str, dict[str, str], str]]:
+    tries = []
+    for line in path.read_text(encoding="utf-8").splitlines():
+        found = TRY_LINE.search(line.removesuffix('"'))
+        if found:
+            tool, url, name, value, expected = found.groups()
+            tries.append((tool, url, {name: value} if name else {}, expected.strip()))
+    return tries
+
+
+@pytest.mark.parametrize("source", ["docs/serve.md", "Makefile"])
+def test_the_documented_curl_and_wscat_lines_behave_as_documented_in_order(serve, source):
+    """The curl lines cache a REST answer for the very identity the wscat line then connects with:
+    a REST answer must never decide a `$connect` (it used to: 403 instead of connecting)."""
+    server = serve(*MAKE_SERVE)
+    tries = documented_tries(REPO / source)
+    assert [(tool, expected) for tool, _, _, expected in tries] == [
+        ("curl -i", "200"),
+        ("curl -i", "401"),
+        ("curl -i", "403: cached"),
+        ("wscat -c", "connects"),
+        ("wscat -c", "error: Unexpected server response: 401"),
+    ]
+    for tool, url, headers, expected in tries:
+        url = re.sub(r"127\.0\.0\.1:(3000|\$\(PORT\))", f"127.0.0.1:{server.port}", url)
+        if tool == "curl -i":
+            assert httpx.get(url, headers=headers, timeout=10).status_code == int(expected[:3]), (url, expected)
+        elif expected == "connects":
+            with connect(url, additional_headers=headers, open_timeout=10) as ws:
+                ws.send("hello")
+                assert json.loads(ws.recv(timeout=10))["message"] == "hello"
+        else:
+            assert refused_status(url, headers)[0] == int(expected[-3:])

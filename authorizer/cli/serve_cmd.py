@@ -10,7 +10,7 @@ from typing import Any
 from urllib.parse import urlparse
 
 from authorizer.cli.io import EXIT_FINDINGS, EXIT_OK, EXIT_USAGE, UsageError, load_policy_or_report
-from authorizer.event.kinds import NAMES, TOKEN, kind_named
+from authorizer.event.kinds import HTTP_V2, NAMES, TOKEN, WEBSOCKET, kind_named
 
 MAX_TTL = 3600  # API Gateway's maximum authorizer cache TTL
 
@@ -53,6 +53,27 @@ def register(subparsers: Any) -> None:
         help="authorizer cache TTL in seconds, 0 to disable (default: 300, as API Gateway's REST default)",
     )
     p.add_argument("--upstream", metavar="URL", help="proxy allowed requests to this HTTP server")
+    p.add_argument(
+        "--route",
+        action="append",
+        default=[],
+        metavar="'METHOD /path'",
+        help="a route of the API, e.g. 'GET /pets/{id}' (repeatable): sets the event's resource or routeKey "
+        "and pathParameters; requests no route matches take the catch-all (ANY /{proxy+}, or $default)",
+    )
+    p.add_argument("--openapi", metavar="FILE", help="add the routes of this OpenAPI or Swagger file (JSON or YAML)")
+    p.add_argument("--sam-template", metavar="FILE", help="add the routes this SAM template gives the --api's API")
+    caller = p.add_mutually_exclusive_group()
+    caller.add_argument(
+        "--source-ip",
+        metavar="ADDRESS",
+        help="the caller's IP address for every request (default: the client's), e.g. to try cidr conditions",
+    )
+    caller.add_argument(
+        "--trust-forwarded-for",
+        action="store_true",
+        help="take the caller's address from the left-most X-Forwarded-For entry, when the client sends one",
+    )
     p.add_argument("--response", choices=["iam", "simple"], help="HTTP API 2.0 response format (default: policy's)")
     p.set_defaults(run=run)
 
@@ -84,6 +105,36 @@ def _identity_sources(given: list[str] | None, api: str) -> tuple[str, ...] | No
     return tuple(dict.fromkeys(sources))
 
 
+def _routes(args: argparse.Namespace) -> tuple[Any, ...]:
+    """The routes given, read and checked (a one-line UsageError otherwise)."""
+    from authorizer.serve.apidef import ApiDefinitionError, openapi_routes, sam_routes
+    from authorizer.serve.routes import parse_route
+
+    if (args.route or args.openapi or args.sam_template) and args.api in (TOKEN.name, WEBSOCKET.name):
+        raise UsageError(f"--api {args.api} events carry no route: --route, --openapi and --sam-template do not apply")
+    given = [("--route", text) for text in args.route]
+    api = kind_named(args.api).api
+    for option, path, read in (
+        ("--openapi", args.openapi, openapi_routes),
+        ("--sam-template", args.sam_template, lambda path: sam_routes(path, api)),
+    ):
+        if path:
+            try:
+                found = read(path)
+            except ApiDefinitionError as exc:
+                raise UsageError(f"{option} {exc}") from None
+            if not found:
+                raise UsageError(f"{option} {path}: no routes for a {args.api} API in it")
+            given += [(f"{option} {path}", text) for text in found]
+    routes = []
+    for origin, text in given:
+        try:
+            routes.append(parse_route(text))
+        except ValueError as exc:
+            raise UsageError(f"{origin}: {exc}") from None
+    return tuple(routes)
+
+
 def _check(args: argparse.Namespace) -> None:
     if not 0 <= args.ttl <= MAX_TTL:
         raise UsageError(f"--ttl must be between 0 and {MAX_TTL} seconds")
@@ -95,6 +146,11 @@ def _check(args: argparse.Namespace) -> None:
             raise UsageError(f"--upstream {args.upstream!r}: expected an http:// or https:// URL")
     if not args.stage or "/" in args.stage:
         raise UsageError("--stage must be a name without '/'")
+    if args.source_ip is not None:
+        try:
+            args.source_ip = str(ipaddress.ip_address(args.source_ip))
+        except ValueError:
+            raise UsageError(f"--source-ip {args.source_ip!r}: not an IPv4 or IPv6 address") from None
 
 
 def _setup_logging() -> None:
@@ -112,6 +168,7 @@ def run(args: argparse.Namespace) -> int:
         _check(args)
         stage_variables = _stage_variables(args.stage_var)
         identity_sources = _identity_sources(args.identity_source, args.api)
+        routes = _routes(args)
         if load_policy_or_report(args.policy) is None:
             return EXIT_FINDINGS
     except UsageError as exc:
@@ -134,6 +191,9 @@ def run(args: argparse.Namespace) -> int:
         identity_sources=identity_sources,
         ttl=args.ttl,
         response=args.response,
+        source_ip=args.source_ip,
+        routes=routes,
+        trust_forwarded_for=args.trust_forwarded_for,
     )
     gateway = Gateway(config, FilePolicyStore(args.policy))
     try:
@@ -151,8 +211,9 @@ async def _serve(gateway: Any, args: argparse.Namespace) -> None:
     from aiohttp import web
 
     from authorizer.serve.app import create_app
+    from authorizer.serve.runner import GatewayRunner
 
-    runner = web.AppRunner(create_app(gateway, upstream=args.upstream), access_log=None, handle_signals=False)
+    runner = GatewayRunner(create_app(gateway, upstream=args.upstream))
     await runner.setup()
     try:
         site = web.TCPSite(runner, args.host, args.port)
@@ -179,17 +240,36 @@ def _banner(gateway: Any, args: argparse.Namespace, port: int) -> None:
         caching = "off (API Gateway does not cache WebSocket authorizers)"
     else:
         caching = "off (TTL 0 or no identity sources)"
+    if args.source_ip:
+        caller = f"{args.source_ip} (--source-ip)"
+    elif args.trust_forwarded_for:
+        caller = "the left-most X-Forwarded-For entry, else the client's address (--trust-forwarded-for)"
+    else:
+        caller = "the client's address (--source-ip or --trust-forwarded-for to choose)"
 
     lines = [
         f"authorizer serve: {args.policy} as the authorizer of a {args.api} API, stage {args.stage}",
         f"  listening on {base} (WebSocket: ws://{host}:{port}/{'' if args.stage == '$default' else args.stage})",
         f"  identity sources: {sources} ({origin})",
         f"  authorizer cache: {caching}",
+        f"  source IP: {caller}",
+        f"  routes: {_routes_line(gateway, args)}",
         f"  integration: {args.upstream or 'built-in echo backend'}",
     ]
     if not _loopback(args.host):
         lines.append("  warning: listening beyond this machine; this gateway is for local testing")
     print("\n".join(lines), flush=True)
+
+
+def _routes_line(gateway: Any, args: argparse.Namespace) -> str:
+    if kind_named(args.api).connect:
+        return "$connect"
+    catch_all = "$default" if args.api == HTTP_V2.name else "ANY /{proxy+}"
+    keys = [route.key for route in gateway.routes.routes]
+    if not keys:
+        return f"{catch_all} only (--route, --openapi or --sam-template to add yours)"
+    shown = ", ".join(keys[:8]) + (f" and {len(keys) - 8} more" if len(keys) > 8 else "")
+    return f"{shown}; otherwise {catch_all}"
 
 
 def _loopback(host: str) -> bool:

@@ -80,7 +80,7 @@ def _sensitive_sources(data: Mapping[str, Any]) -> frozenset[str]:
     `redact:`, compared with a secret anywhere, or compared with any of those (`{from: ...}`).
     Sensitivity belongs to the source for the whole policy: every rule's checks, traces and outputs."""
     redact = frozenset(data.get("redact", ()))
-    named: set[str] = set()
+    named: set[str] = set(redact)  # listed sources are secret-bearing even where no rule reads them (serve shows them)
     pairs: list[tuple[str, str]] = []
     sensitive: set[str] = set()
     for rule in data.get("rules", ()):

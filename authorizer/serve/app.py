@@ -19,9 +19,13 @@ from typing import Any
 
 from aiohttp import ClientError, ClientSession, ClientTimeout, WSMsgType, web
 from multidict import CIMultiDict
+from yarl import URL
 
 from authorizer.serve.gateway import Gateway, GatewayAnswer, Incoming
+from authorizer.serve.logtext import one_line
 from authorizer.serve.page import render_page
+from authorizer.serve.shown import shown_authorizer, shown_event
+from authorizer.serve.target import BadTarget, Target, below_stage, read_target
 from authorizer.stores.file import FilePolicyStore
 
 access_log = logging.getLogger("authorizer.serve.access")
@@ -49,7 +53,7 @@ def create_app(gateway: Gateway, upstream: str | None = None, reload_every: floa
     if reload_every > 0:
         app.cleanup_ctx.append(_policy_watcher(reload_every))
     app.on_shutdown.append(_close_sockets)
-    app.router.add_route("*", "/{tail:.*}", handle)
+    app.router.add_route("*", r"/{tail:[\s\S]*}", handle)  # every path, newlines (%0A) included
     return app
 
 
@@ -91,15 +95,6 @@ async def _close_sockets(app: web.Application) -> None:
 
 
 # -- requests ----------------------------------------------------------------------------------
-def _below_stage(path: str, stage: str) -> str | None:
-    if stage == "$default":
-        return path
-    prefix = "/" + stage
-    if path == prefix or path.startswith(prefix + "/"):
-        return path[len(prefix) :] or "/"
-    return None
-
-
 def _wants_html(request: web.Request) -> bool:
     return "text/html" in request.headers.get("Accept", "")
 
@@ -107,15 +102,21 @@ def _wants_html(request: web.Request) -> bool:
 async def handle(request: web.Request) -> web.StreamResponse:
     started = time.perf_counter()
     gateway = request.app[GATEWAY]
-    path = _below_stage(request.path, gateway.config.stage)
-    if path is None:  # API Gateway: a path outside the deployed stage is 403 {"message":"Forbidden"}
+    upgrade = request.headers.get("Upgrade", "").lower() == "websocket" and request.method == "GET"
+    try:
+        whole = read_target(request.raw_path)
+    except BadTarget as exc:  # never reaches the authorizer, nor the upstream
+        return _refuse_early(request, gateway.bad_request(str(exc), upgrade), gateway, started)
+    target = below_stage(whole, gateway.config.stage)
+    if target is None:  # API Gateway: a path outside the deployed stage is 403 {"message":"Forbidden"}
         response: web.StreamResponse = _outside_stage(request, gateway)
         _log_access(request, response.status, None, started)
         return response
-    upgrade = request.headers.get("Upgrade", "").lower() == "websocket" and request.method == "GET"
+    if upgrade and not web.WebSocketResponse().can_prepare(request).ok:  # aiohttp's refusal quotes headers
+        return _refuse_early(request, gateway.bad_request("not a WebSocket handshake", True), gateway, started)
     incoming = Incoming(
         method=request.method,
-        path=path,
+        path=target.path,
         headers=[(k.decode("latin-1"), v.decode("latin-1")) for k, v in request.raw_headers],
         query=list(request.query.items()),
         source_ip=request.remote or "127.0.0.1",
@@ -131,35 +132,53 @@ async def handle(request: web.Request) -> web.StreamResponse:
     elif upgrade:
         return await _websocket(request, outcome, started)
     elif UPSTREAM in request.app:
-        response = await _proxy(request, outcome, path)
+        response = await _proxy(request, outcome, target)
     else:
-        response = _answer(request, outcome, gateway, _echo(request, outcome))
+        response = _answer(request, outcome, gateway, _echo(request, outcome, gateway, whole.path))
+    _log_access(request, response.status, outcome, started)
+    return response
+
+
+def _refuse_early(request: web.Request, outcome: GatewayAnswer, gateway: Gateway, started: float) -> web.Response:
+    response = _answer(request, outcome, gateway, outcome.body)
     _log_access(request, response.status, outcome, started)
     return response
 
 
 def _answer(request: web.Request, outcome: GatewayAnswer, gateway: Gateway, body: dict[str, Any]) -> web.Response:
+    """API Gateway's JSON (the echo backend's indented, for people), or the page for a browser."""
     if _wants_html(request):
-        return web.Response(
-            status=outcome.status, text=render_page(outcome, gateway), content_type="text/html", headers=outcome.headers
-        )
-    return web.json_response(body, status=outcome.status, headers=outcome.headers)
+        page = render_page(outcome, gateway, body)
+        return web.Response(status=outcome.status, text=page, content_type="text/html", headers=outcome.headers)
+    dumps = _indented if outcome.status == 200 else json.dumps
+    return web.json_response(body, status=outcome.status, headers=outcome.headers, dumps=dumps)
 
 
-def _echo(request: web.Request, outcome: GatewayAnswer) -> dict[str, Any]:
+def _indented(value: Any) -> str:
+    return json.dumps(value, indent=2, ensure_ascii=False) + "\n"
+
+
+def _echo(request: web.Request, outcome: GatewayAnswer, gateway: Gateway, path: str) -> dict[str, Any]:
+    """What the built-in backend answers: a display, so secret-bearing values are redacted (shown.py)."""
     decision = outcome.decision
+    policy = gateway.store.current()
     return {
         "message": "allowed by the authorizer; this is the built-in echo backend (--upstream URL proxies instead)",
         "method": request.method,
-        "path": request.path,
+        "path": path,
         "route": outcome.route,
         "rule": decision.rule if decision else None,
-        "principalId": decision.principal if decision else None,
-        "context": decision.context if decision else {},
+        "principalId": decision.shown_principal() if decision else None,
+        "context": decision.shown_context(decision.context) if decision else {},
         "cached": outcome.cached is not None,
-        "requestContext": {"requestId": outcome.request_id, "authorizer": outcome.authorizer},
-        "authorizerEvent": outcome.event,  # what the authorizer received (null when a cached answer decided)
+        "requestContext": {"requestId": outcome.request_id, "authorizer": _shown_authorizer(outcome)},
+        # what the authorizer received (null when a cached answer decided)
+        "authorizerEvent": shown_event(outcome.event, policy.sensitive if policy else frozenset()),
     }
+
+
+def _shown_authorizer(outcome: GatewayAnswer) -> dict[str, Any]:
+    return shown_authorizer(outcome.authorizer, outcome.decision, outcome.kind)
 
 
 def _outside_stage(request: web.Request, gateway: Gateway) -> web.Response:
@@ -173,12 +192,15 @@ def _outside_stage(request: web.Request, gateway: Gateway) -> web.Response:
     return web.json_response({"message": "Forbidden"}, status=403)
 
 
-async def _proxy(request: web.Request, outcome: GatewayAnswer, path: str) -> web.Response:
-    """Forward an allowed request to --upstream, with the authorizer's output as one JSON header."""
-    url = request.app[UPSTREAM] + path + (f"?{request.query_string}" if request.query_string else "")
+async def _proxy(request: web.Request, outcome: GatewayAnswer, target: Target) -> web.Response:
+    """Forward an allowed request to --upstream, with the authorizer's output as one JSON header: the
+    path and query exactly as sent (the bytes whose decoding was authorized)."""
+    query = f"?{target.raw_query}" if target.raw_query else ""
+    url = URL(request.app[UPSTREAM] + target.raw_path + query, encoded=True)
     headers = CIMultiDict((k, v) for k, v in request.headers.items() if k.lower() not in _HOP_BY_HOP)
+    # the real values, not redacted: this is the integration's input, as on AWS, not a display
     headers[AUTHORIZER_HEADER] = json.dumps(outcome.authorizer, separators=(",", ":"), ensure_ascii=True)
-    headers["X-Forwarded-For"] = request.remote or "127.0.0.1"
+    headers["X-Forwarded-For"] = outcome.forwarded_for  # the chain the authorizer saw, the caller last
     body = await request.read()
     try:
         async with request.app[SESSION].request(
@@ -191,7 +213,7 @@ async def _proxy(request: web.Request, outcome: GatewayAnswer, path: str) -> web
     except TimeoutError:
         return web.json_response({"message": "Endpoint request timed out"}, status=504, headers=outcome.headers)
     except ClientError as exc:
-        log.warning("upstream %s failed: %s", url, exc)
+        log.warning("upstream %s failed: %s", url, one_line(str(exc)))
         return web.json_response({"message": "Internal server error"}, status=502, headers=outcome.headers)
 
 
@@ -210,23 +232,24 @@ async def _websocket(request: web.Request, outcome: GatewayAnswer, started: floa
                 {
                     "message": message.data,
                     "connectionId": connection_id,
-                    "requestContext": {"authorizer": outcome.authorizer},
+                    "requestContext": {"authorizer": _shown_authorizer(outcome)},
                 }
             )
     return ws
 
 
 def _log_access(request: web.Request, status: int, outcome: GatewayAnswer | None, started: float) -> None:
-    """method, path (never the query string: it may carry tokens), status, decision, rule, latency."""
+    """method, path as sent (never the query string: it may carry tokens), status, decision, rule,
+    latency; caller text with its control characters escaped (no request writes a line of its own)."""
     if not access_log.isEnabledFor(logging.INFO):
         return
     millis = (time.perf_counter() - started) * 1000
+    method, path = one_line(request.method), one_line(request.raw_path.partition("?")[0])
     if outcome is None:
-        access_log.info("%s %s %d outside-stage %.1fms", request.method, request.path, status, millis)
+        access_log.info("%s %s %d outside-stage %.1fms", method, path, status, millis)
         return
     rule = outcome.decision.rule if outcome.decision and outcome.decision.rule else "-"
     tail = " cached" if outcome.cached else ""
     if outcome.verdict != "allow":
-        tail += f' reason="{outcome.reason}"'
-    verdict = outcome.verdict
-    access_log.info("%s %s %d %s rule=%s %.1fms%s", request.method, request.path, status, verdict, rule, millis, tail)
+        tail += f' reason="{one_line(outcome.reason)}"'
+    access_log.info("%s %s %d %s rule=%s %.1fms%s", method, path, status, outcome.verdict, rule, millis, tail)

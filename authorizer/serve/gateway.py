@@ -8,6 +8,7 @@ Gateway does, re-evaluated against the new ARN), and turns the answer into API G
 
 from __future__ import annotations
 
+import ipaddress
 import logging
 import os
 import time
@@ -25,12 +26,16 @@ from authorizer.event.request import Request
 from authorizer.policy.identity import derive_identity_sources
 from authorizer.serve.iam import IamAnswer, MalformedAnswer, SimpleAnswer, evaluate_policy, read_answer
 from authorizer.serve.identity import IdentitySources
+from authorizer.serve.logtext import one_line
+from authorizer.serve.routes import Route, RouteTable
 from authorizer.stores.base import PolicyStore
 
 log = logging.getLogger("authorizer.serve")
 
 MAX_CACHE_ENTRIES = 10_000
-GatewayVerdict = Literal["allow", "explicit-deny", "implicit-deny", "unauthorized", "missing-identity", "malformed"]
+GatewayVerdict = Literal[
+    "allow", "explicit-deny", "implicit-deny", "unauthorized", "missing-identity", "malformed", "bad-request"
+]
 
 # API Gateway's own bodies (docs/api-gateway.md): REST/WebSocket, then HTTP APIs
 _REST_BODIES: dict[str, dict[str, Any]] = {
@@ -38,15 +43,29 @@ _REST_BODIES: dict[str, dict[str, Any]] = {
     "explicit-deny": {"Message": "User is not authorized to access this resource with an explicit deny"},
     "implicit-deny": {"Message": "User is not authorized to access this resource"},
     "malformed": {"message": None},
+    "bad-request": {"message": "Bad Request"},
 }
 _HTTP_BODIES: dict[str, dict[str, Any]] = {
     "unauthorized": {"message": "Unauthorized"},
     "explicit-deny": {"message": "Forbidden"},
     "implicit-deny": {"message": "Forbidden"},
     "malformed": {"message": "Internal Server Error"},
+    "bad-request": {"message": "Bad Request"},
 }
-_STATUS = {"allow": 200, "explicit-deny": 403, "implicit-deny": 403, "unauthorized": 401, "malformed": 500}
-_ERROR_TYPES = {401: "UnauthorizedException", 403: "AccessDeniedException", 500: "AuthorizerConfigurationException"}
+_STATUS = {
+    "allow": 200,
+    "explicit-deny": 403,
+    "implicit-deny": 403,
+    "unauthorized": 401,
+    "malformed": 500,
+    "bad-request": 400,
+}
+_ERROR_TYPES = {
+    400: "BadRequestException",
+    401: "UnauthorizedException",
+    403: "AccessDeniedException",
+    500: "AuthorizerConfigurationException",
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,6 +81,9 @@ class GatewayConfig:
     identity_sources: tuple[str, ...] | None = None  # None: derived from the policy
     ttl: int = 300
     response: ResponseMode | None = None  # HTTP API 2.0: simple responses on/off; None: the policy's
+    source_ip: str | None = None  # the caller's address for every request (None: the TCP peer's)
+    routes: tuple[Route, ...] = ()  # the API's routes; a request none matches takes the catch-all
+    trust_forwarded_for: bool = False  # the left-most X-Forwarded-For address is the caller's
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,7 +94,7 @@ class Incoming:
     path: str
     headers: Sequence[tuple[str, str]]  # names in the case the client sent them
     query: Sequence[tuple[str, str]]
-    source_ip: str
+    source_ip: str  # the TCP peer
     websocket: bool = False
 
 
@@ -102,6 +124,7 @@ class GatewayAnswer:
     note: str | None = None  # the caching pitfall, explained
     authorizer: dict[str, Any] = field(default_factory=dict)  # requestContext.authorizer for the integration
     event: dict[str, Any] | None = None  # the authorizer event, when the authorizer allowed this very request
+    forwarded_for: str = ""  # X-Forwarded-For as API Gateway passes it on (the caller's address last)
 
 
 def _stringified(value: Any) -> str:
@@ -128,8 +151,10 @@ class Gateway:
     def __init__(self, config: GatewayConfig, store: PolicyStore) -> None:
         self.config = config
         self.store = store
-        self.cache: dict[tuple[str, ...], CachedAnswer] = {}
+        # one cache per API: the kind's name, then the identity-source values
+        self.cache: dict[tuple[str, tuple[str, ...]], CachedAnswer] = {}
         self.identity = IdentitySources(self._identity_sources())
+        self.routes = RouteTable(config.routes)
 
     def _identity_sources(self) -> tuple[str, ...]:
         if self.config.identity_sources is not None:
@@ -141,8 +166,12 @@ class Gateway:
 
     @property
     def caching(self) -> bool:
+        """Whether answers for plain HTTP requests (the API `--api` names) are cached."""
+        return self.caches(kind_named(self.config.api))
+
+    def caches(self, kind: EventKind) -> bool:
         """API Gateway caches only with a TTL and identity sources; never WebSocket authorizers."""
-        return self.config.ttl > 0 and bool(self.identity.sources) and kind_named(self.config.api).cached
+        return self.config.ttl > 0 and bool(self.identity.sources) and kind.cached
 
     def policy_changed(self) -> None:
         """A new policy: forget cached answers, re-derive identity sources if they were not given."""
@@ -159,9 +188,19 @@ class Gateway:
             self.identity = IdentitySources(sources)
 
     # -- one request -------------------------------------------------------------------------
+    def bad_request(self, reason: str, websocket: bool = False) -> GatewayAnswer:
+        """A request refused before the authorizer (400): the authorizer never sees it."""
+        kind = WEBSOCKET if websocket else kind_named(self.config.api)
+        return self._refuse("bad-request", kind, "-", str(uuid.uuid4()), reason)
+
     def authorize(self, incoming: Incoming) -> GatewayAnswer:
         kind = WEBSOCKET if incoming.websocket else kind_named(self.config.api)
-        spec = self._spec(incoming, kind)
+        caller = self._caller(incoming)
+        if caller is None:
+            reason = "the left-most X-Forwarded-For entry is not an IP address (--trust-forwarded-for)"
+            return self.bad_request(reason, incoming.websocket)
+        source_ip, forwarded_for = caller
+        spec = self._spec(incoming, kind, source_ip, forwarded_for)
         request_id = spec.request_id or ""
         # the identity sources are read from the request as a REST API sees it: TOKEN events carry no headers
         request = Request(spec.to_event("rest" if kind is TOKEN else kind))
@@ -176,7 +215,7 @@ class Gateway:
             request = Request(replace(spec, token=values[0]).to_event(kind))
         event = request.event
 
-        cached = self._cached(values)
+        cached = self._cached(kind, values)
         if cached is not None:
             response: dict[str, Any] | None = cached.response
             decision = cached.decision
@@ -189,9 +228,9 @@ class Gateway:
         except MalformedAnswer as exc:
             reason = f"authorizer answer API Gateway cannot use: {exc}"
             return self._refuse("malformed", kind, route, request_id, reason, decision)
-        if cached is None and self.caching:
+        if cached is None and self.caches(kind):
             cached_now = CachedAnswer(response, decision, route, time.monotonic() + self.config.ttl, time.time())
-            self._remember(values, cached_now)
+            self._remember((kind.name, values), cached_now)
         if isinstance(answer, IamAnswer):
             verdict: GatewayVerdict = evaluate_policy(answer, request.arn_text)
         else:
@@ -202,7 +241,7 @@ class Gateway:
             outcome.cached = cached
             if cached is not None and cached.route != route:
                 outcome.note = self._pitfall(cached, route)
-                log.warning("%s", outcome.note)
+                log.warning("%s", one_line(outcome.note))
             return outcome
         context = answer.context or {}
         if kind.api == "http":
@@ -214,17 +253,30 @@ class Gateway:
         outcome = GatewayAnswer(200, {}, headers, "allow", kind, route, request_id, decision.reason, decision, cached)
         outcome.authorizer = authorizer
         outcome.event = None if cached is not None else event
+        outcome.forwarded_for = forwarded_for
         return outcome
 
     # -- parts -------------------------------------------------------------------------------
-    def _spec(self, incoming: Incoming, kind: EventKind) -> RequestSpec:
+    def _caller(self, incoming: Incoming) -> tuple[str, str] | None:
+        """The caller's address (--source-ip; else, when trusted, the left-most X-Forwarded-For entry;
+        else the TCP peer's) and X-Forwarded-For as API Gateway passes it on: the client's chain with
+        that address appended. None when a trusted chain does not start with an address."""
+        forwarded = ", ".join(v for n, v in incoming.headers if n.lower() == "x-forwarded-for") or None
+        address = self.config.source_ip or incoming.source_ip
+        if self.config.trust_forwarded_for and forwarded is not None:
+            try:
+                address = str(ipaddress.ip_address(forwarded.split(",")[0].strip()))
+            except ValueError:
+                return None
+            return address, forwarded  # the chain names the caller first already: kept as sent
+        return address, f"{forwarded}, {address}" if forwarded else address
+
+    def _spec(self, incoming: Incoming, kind: EventKind, source_ip: str, forwarded_for: str) -> RequestSpec:
         headers: dict[str, list[str]] = {}
         for name, value in incoming.headers:
-            headers.setdefault(name, []).append(value)
-        forwarded = next((v[-1] for n, v in headers.items() if n.lower() == "x-forwarded-for"), None)
-        for name in [n for n in headers if n.lower() in ("x-forwarded-for", "x-forwarded-port", "x-forwarded-proto")]:
-            del headers[name]
-        headers["X-Forwarded-For"] = [f"{forwarded}, {incoming.source_ip}" if forwarded else incoming.source_ip]
+            if name.lower() not in ("x-forwarded-for", "x-forwarded-port", "x-forwarded-proto"):
+                headers.setdefault(name, []).append(value)
+        headers["X-Forwarded-For"] = [forwarded_for]
         headers["X-Forwarded-Port"] = ["443"]
         headers["X-Forwarded-Proto"] = ["https"]
         headers.setdefault("X-Amzn-Trace-Id", [_trace_id()])
@@ -232,7 +284,7 @@ class Gateway:
         for name, value in incoming.query:
             query.setdefault(name, []).append(value)
         user_agent = next((v[-1] for n, v in headers.items() if n.lower() == "user-agent"), "")
-        proxied = kind is not HTTP_V2 and not kind.connect and incoming.path != "/"  # `ANY /{proxy+}`
+        parameters, route_key = self._route(incoming, kind)
         config = self.config
         return RequestSpec(
             method=incoming.method,
@@ -240,9 +292,9 @@ class Gateway:
             headers=headers,
             query=query,
             stage_variables=dict(config.stage_variables),
-            path_parameters={"proxy": incoming.path.lstrip("/")} if proxied else {},
-            route_key=("ANY /{proxy+}" if proxied else None) if kind is not HTTP_V2 else "$default",
-            source_ip=incoming.source_ip,
+            path_parameters=parameters,
+            route_key=route_key,
+            source_ip=source_ip,
             user_agent=user_agent,
             account_id=config.account_id,
             api_id=config.api_id,
@@ -252,20 +304,36 @@ class Gateway:
             now=time.time(),
         )
 
+    def _route(self, incoming: Incoming, kind: EventKind) -> tuple[dict[str, str], str | None]:
+        """The path parameters and the route key (which sets REST's `resource`) of the route taken."""
+        if kind.connect:
+            return {}, None
+        matched = self.routes.match(incoming.method, incoming.path)
+        if matched is not None:
+            return matched.parameters, matched.route.key
+        if kind is HTTP_V2:
+            return {}, "$default"
+        if incoming.path == "/":
+            return {}, None
+        return {"proxy": incoming.path.lstrip("/")}, "ANY /{proxy+}"
+
     def _simple(self, kind: EventKind) -> bool:
         policy = self.store.current()
         return uses_simple(self.config.response or (policy.response if policy else "iam"), kind)
 
-    def _cached(self, key: tuple[str, ...]) -> CachedAnswer | None:
-        if not self.caching:
+    def _cached(self, kind: EventKind, values: tuple[str, ...]) -> CachedAnswer | None:
+        """The answer cached for these values by this kind's API (a REST answer never serves a
+        WebSocket `$connect`: separate APIs, separate caches, and `$connect` is never cached)."""
+        if not self.caches(kind):
             return None
+        key = (kind.name, values)
         entry = self.cache.get(key)
         if entry is not None and entry.expires <= time.monotonic():
             del self.cache[key]
             return None
         return entry
 
-    def _remember(self, key: tuple[str, ...], entry: CachedAnswer) -> None:
+    def _remember(self, key: tuple[str, tuple[str, ...]], entry: CachedAnswer) -> None:
         if len(self.cache) >= MAX_CACHE_ENTRIES:
             now = time.monotonic()
             for stale in [k for k, v in self.cache.items() if v.expires <= now] or [next(iter(self.cache))]:
