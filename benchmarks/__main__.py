@@ -185,23 +185,30 @@ def main(argv: list[str] | None = None) -> int:
         result = cold.cold_starts(5 if args.quick else 11)
         results["cold"] = result
         print(
-            "## Cold start (CPU ms from the interpreter's first statement, all modules from bytecode; "
+            "## Cold start of the packaged function (fresh interpreter from the package folder, one event answered "
+            "with its decision line and metric; CPU ms and peak RSS of the whole process, "
             f"median of {result['rounds']})\n"
         )
         table(
-            ["variant", "ms", "× stack"],
-            [[name, ms, result["ratio_vs_stack"].get(name, 1.0)] for name, ms in result["ms"].items()],
+            ["variant", "CPU ms", "peak RSS MiB"],
+            [[name, ms, result["peak_rss_mib"][name]] for name, ms in result["cpu_ms"].items()],
         )
-        ours = result["ratio_vs_stack"]["authorizer, warm cache"]
-        verdict = ours <= cold.TARGET
+        ratio_ok = result["ratio_vs_hand_written"] <= cold.TARGET_RATIO
+        rss_ok = result["peak_rss_mib"]["authorizer"] <= cold.TARGET_RSS_MIB
         print(
-            f"authorizer (warm cache) ÷ stack: {ours:.2f} (target ≤ {cold.TARGET:g}, goal {cold.GOAL:g}): "
-            f"{'ok' if verdict else 'MISSED'}"
+            f"authorizer ÷ hand-written Powertools: {result['ratio_vs_hand_written']:.2f}× "
+            f"(target ≤ {cold.TARGET_RATIO:g}×): {'ok' if ratio_ok else 'MISSED'}; "
+            f"peak RSS {result['peak_rss_mib']['authorizer']:.1f} MiB (target ≤ {cold.TARGET_RSS_MIB:g}): "
+            f"{'ok' if rss_ok else 'MISSED'}"
         )
+        added = result["pydantic_settings_adds"]
+        print(f"pydantic-settings would add {added['cpu_ms']:.0f} ms and {added['rss_mib']:.0f} MiB")
         imports = ", ".join(f"{k} {v:.1f}" for k, v in result["heaviest_imports_ms"].items())
-        print(f"heaviest imports of a cold start (ms, python -X importtime): {imports}\n")
-        if not verdict:
-            failures.append("cold start")
+        print(f"heaviest imports the hand-written function does not have (ms, python -X importtime): {imports}\n")
+        if not ratio_ok:
+            failures.append("cold start ratio")
+        if not rss_ok:
+            failures.append("cold start peak RSS")
 
     if "memory" in sections:
         runs = [memory.measure(10_000)] + ([memory.measure(1_000_000)] if args.long else [])
