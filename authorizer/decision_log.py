@@ -22,7 +22,7 @@ from typing import Any
 
 from aws_lambda_powertools.logging.formatter import LambdaPowertoolsFormatter
 
-from authorizer.decide.decision import NO_RULE_MATCHED, RULE_MATCHED, Decision
+from authorizer.decide.decision import RULE_MATCHED, Decision, no_match_reason
 from authorizer.decide.evaluate import Answer
 from authorizer.decide.outcome import no_match_effect
 from authorizer.event.arn import ExecuteApiArn
@@ -162,11 +162,12 @@ def answer_record(
 ) -> dict[str, Any]:
     """The same keys for the generated function's answer: what `decision_record` gives for the
     engine's decision of the same request (the differential tests hold them to it)."""
-    rule, principal, _response = answer
+    rule, principal, _response, because = answer
     kind, _, arn = classify(event)  # again: cheaper here than carried out of every silent decision
     if rule is None:
+        reason = no_match_reason(because)
         line = _line(
-            no_match_effect(policy), None, principal, NO_RULE_MATCHED, policy, started_ns, cold_start, lambda_request_id
+            no_match_effect(policy), None, principal, reason, policy, started_ns, cold_start, lambda_request_id
         )
     else:
         shown = REDACTED if rule.principal.sensitive else principal

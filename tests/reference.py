@@ -18,7 +18,17 @@ Where the guide is silent, the choices are written down here (and in SECURITY.md
 - numbers compare as 64-bit floats (an int beyond their range saturates to ±inf); a string counts
   as a number when Python's float() reads it, it is finite and at most 64 characters long;
 - an address is at most 64 characters, surrounding blanks ignored; IPv4-mapped IPv6 is IPv4;
-- `joined` is the (non-empty) values joined with ",", each written with str().
+- `joined` is the (non-empty) values joined with ",", each written with str(), and so is an output
+  with `join:` (with its separator);
+- `jwt.*` (a policy with `tokens:`): the token is the one value of the one `from` source that holds
+  anything (several sources, or several values: no token); under `scheme: bearer` a header's or a
+  TOKEN event's value must start with "Bearer " (any case), which is dropped; what remains must not
+  start with it. Whether the token verifies, and its claims, is given data: the `verifier`
+  handed to the interpreter (token text → claims, or None). A claim is a string, number or boolean
+  (one value; "" missing), or a list of them (its non-empty items; a list holding anything else,
+  or nothing, is missing); `jwt.a.b` and `jwt[a][b]` walk nested objects; `jwt.scopes` is `scope`
+  split on blanks then `scp` (a list, or split on blanks); `jwt.issuer` the name whose configured
+  issuer (`issuer:`, or a Cognito pool's https://cognito-idp.REGION.amazonaws.com/POOL) is `iss`.
 """
 
 from __future__ import annotations
@@ -26,6 +36,7 @@ from __future__ import annotations
 import ipaddress
 import math
 import re
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -452,11 +463,77 @@ def present(view: Any, path: list[str]) -> bool:
     return view is not None and view != ""
 
 
+# -- claims ---------------------------------------------------------------------------------------------
+Verifier = Callable[[str], Mapping[str, Any] | None]
+
+
+def claim_names(source: str) -> list[str]:
+    """`jwt.a.b` → [a, b]; `jwt[a:b][c.d]` → [a:b, c.d]."""
+    return [dotted or bracketed for dotted, bracketed in re.findall(r"\.([^.\[\]]+)|\[([^\[\]]+)\]", source[3:])]
+
+
+def claim_values(value: Any) -> list[Any] | None:
+    def scalar(v: Any) -> bool:
+        return isinstance(v, str | int | float) and not (isinstance(v, str) and v == "")
+
+    if isinstance(value, list):
+        if not all(isinstance(v, str | int | float) for v in value):
+            return None
+        return [v for v in value if scalar(v)] or None
+    return [value] if scalar(value) else None
+
+
+def issuer_url(spec: dict[str, Any]) -> str:
+    pool = spec.get("cognito")
+    if pool is None:
+        return str(spec["issuer"])
+    region = pool["user_pool_id"].split("_")[0]
+    return f"https://cognito-idp.{region}.amazonaws.com/{pool['user_pool_id']}"
+
+
 # -- conditions, rules, policy --------------------------------------------------------------------
 class Interpreter:
-    def __init__(self, policy: dict[str, Any], secrets: dict[str, str | None] | None = None) -> None:
+    def __init__(
+        self, policy: dict[str, Any], secrets: dict[str, str | None] | None = None, verifier: Verifier | None = None
+    ) -> None:
         self.policy = policy
         self.secrets = secrets or {}
+        self.verifier = verifier
+
+    def claims(self, ev: Event) -> Mapping[str, Any] | None:
+        """The request's verified claims (the verifier's answer for its one token), or None."""
+        tokens = self.policy["tokens"]
+        held = [(source, ev.values(source)) for source in tokens["from"]]
+        held = [(source, values) for source, values in held if values is not None]
+        if len(held) != 1 or len(held[0][1]) != 1 or self.verifier is None:
+            return None
+        source, (text,) = held[0]
+        if tokens["scheme"] == "bearer" and source.split(".")[0] in ("header", "token"):
+            if text[:7].lower() != "bearer ":
+                return None
+            text = text[7:]
+        if text[:7].lower() == "bearer ":
+            return None
+        return self.verifier(text)
+
+    def claim(self, ev: Event, source: str) -> list[Any] | None:
+        claims = self.claims(ev)
+        if claims is None:
+            return None
+        if source == "jwt.scopes":
+            scp = claims.get("scp", [])
+            scopes = str(claims.get("scope", "")).split() + (scp.split() if isinstance(scp, str) else list(scp))
+            return [s for s in scopes if s] or None
+        if source == "jwt.issuer":
+            names = [n for n, spec in self.policy["tokens"]["issuers"].items() if issuer_url(spec) == claims.get("iss")]
+            return names or None
+        value: Any = claims
+        for name in claim_names(source):
+            value = value.get(name) if isinstance(value, dict) else None
+        return claim_values(value)
+
+    def values(self, ev: Event, source: str) -> list[Any] | None:
+        return self.claim(ev, source) if source.startswith("jwt") else ev.values(source)
 
     def condition(self, ev: Event, source: str, spec: Any) -> Result:
         ops = as_operators(spec)
@@ -469,14 +546,14 @@ class Interpreter:
 
     def between(self, ev: Event, source: str, op: str, other: str) -> Result:
         """`source: {equals: {from: other}}`: unknown unless each has exactly one (distinct) value."""
-        mine, theirs = ev.values(source), ev.values(other)
+        mine, theirs = self.values(ev, source), self.values(ev, other)
         if mine is None or theirs is None or len(set(map(repr, mine))) > 1 or len(set(map(repr, theirs))) > 1:
             return None
         equal = same(mine[0], theirs[0])
         return equal if op == "equals" else not equal
 
     def literal_ops(self, ev: Event, source: str, ops: dict[str, Any], mode: str) -> Result:
-        values = ev.values(source)
+        values = self.values(ev, source)
         if values is None:  # missing: only `exists: false` holds, everything else is unknown
             return and3([True if op == "exists" and arg is False else None for op, arg in ops.items()])
 
@@ -517,7 +594,9 @@ class Interpreter:
     def output(self, ev: Event, spec: Any) -> Any:
         if not isinstance(spec, dict):
             return spec
-        values = ev.values(spec["from"])
+        values = self.values(ev, spec["from"])
+        if values is not None and "join" in spec:
+            return spec["join"].join(str(v) for v in values)
         if values is None or len(set(map(repr, values))) > 1:
             raise Unresolved
         return values[0]
@@ -568,6 +647,7 @@ class Interpreter:
             for output in [rule.get("principal"), rule.get("usage_identifier_key"), *rule.get("context", {}).values()]:
                 if isinstance(output, dict):
                     found.add(output["from"])
+        found.update(self.policy.get("tokens", {}).get("from", []))  # where the token travels is read too
         return found, jmes
 
     def maps_agree(self, ev: Event) -> None:

@@ -43,6 +43,7 @@ from benchmarks.events import SECRETS as SHIPPED_SECRETS
 from benchmarks.events import SHIPPED, realistic_events, shipped_events
 from tests.conftest import FIXTURES, POLICIES, all_fixture_paths, compile_yaml, generated_response, load_fixture
 from tests.test_reference_strategies import compile_data, events, policies
+from tests.token_strategies import compile_token_policy, token_events, token_policies
 
 # the policy's own response format, and the AUTHORIZER_RESPONSE overrides (simple applies to http-v2 only)
 MODES: dict[str, ResponseMode | None] = {"policy": None, "simple": "simple", "iam": "iam"}
@@ -107,6 +108,27 @@ def test_fast_path_agrees_with_engine(policy: dict[str, Any], batch: list[dict[s
 @given(policy=policies(), batch=st.lists(events(), min_size=1, max_size=6))
 def test_fast_path_agrees_with_engine_long(policy: dict[str, Any], batch: list[dict[str, Any]]) -> None:
     check_fast_agrees(policy, batch)
+
+
+def check_fast_agrees_on_tokens(policy_data: dict[str, Any], batch: list[dict[str, Any]]) -> None:
+    compiled = generated(compile_token_policy(policy_data)[0])
+    answered = [compare(compiled, item, mode)[0] for mode in MODES.values() for item in batch]
+    share = "every event" if all(answered) else "some events" if any(answered) else "no event"
+    hypothesis.event(f"fast path answered {share}")
+    hypothesis.event(f"indexed on: {compiled.index.keyed_on}")
+
+
+@settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(policy=token_policies(), batch=st.lists(token_events(), min_size=1, max_size=6))
+def test_fast_path_agrees_with_engine_on_tokens(policy: dict[str, Any], batch: list[dict[str, Any]]) -> None:
+    check_fast_agrees_on_tokens(policy, batch)
+
+
+@pytest.mark.slow
+@settings(max_examples=3_000, deadline=None, suppress_health_check=list(HealthCheck))
+@given(policy=token_policies(), batch=st.lists(token_events(), min_size=1, max_size=6))
+def test_fast_path_agrees_with_engine_on_tokens_long(policy: dict[str, Any], batch: list[dict[str, Any]]) -> None:
+    check_fast_agrees_on_tokens(policy, batch)
 
 
 # -- 2. the fast path answers ordinary requests ---------------------------------------------------------

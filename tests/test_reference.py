@@ -20,6 +20,7 @@ from authorizer.event.readers import BadEvent
 from authorizer.event.request import Request
 from tests.reference import Interpreter, RefDecision, glob_match, route_matches
 from tests.test_reference_strategies import SECRETS, compile_data, events, policies
+from tests.token_strategies import compile_token_policy, token_events, token_policies, verifier
 
 Summary = tuple[Any, ...]
 
@@ -37,9 +38,13 @@ def summary(decision: Decision | RefDecision) -> Summary:
     )
 
 
-def check_agreement(policy_data: dict[str, Any], batch: list[dict[str, Any]]) -> None:
-    compiled, validated = compile_data(policy_data)
-    reference = Interpreter(validated, SECRETS)
+def check_agreement(policy_data: dict[str, Any], batch: list[dict[str, Any]], tokens: bool = False) -> None:
+    if tokens:  # claims are given data to the reference: it is told which tokens verify
+        compiled, validated = compile_token_policy(policy_data)
+        reference = Interpreter(validated, verifier=verifier)
+    else:
+        compiled, validated = compile_data(policy_data)
+        reference = Interpreter(validated, SECRETS)
     for item in batch:
         want = reference.decide(item)
         try:
@@ -55,6 +60,9 @@ def check_agreement(policy_data: dict[str, Any], batch: list[dict[str, Any]]) ->
         assert response == reference.response(item), (response, want)
         assert evaluate(item, compiled, explained=True)[2] == response
         event(f"outcome: {want.effect}")
+        if tokens and want.rule is not None:
+            rule = next(r for r in validated["rules"] if r["name"] == want.rule)
+            event(f"decided by a rule reading claims: {any(k.startswith('jwt') for k in rule.get('when', {}))}")
 
 
 @settings(max_examples=250, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -68,6 +76,19 @@ def test_engine_agrees_with_reference(policy: dict[str, Any], batch: list[dict[s
 @given(policy=policies(), batch=st.lists(events(), min_size=1, max_size=6))
 def test_engine_agrees_with_reference_long(policy: dict[str, Any], batch: list[dict[str, Any]]) -> None:
     check_agreement(policy, batch)
+
+
+@settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(policy=token_policies(), batch=st.lists(token_events(), min_size=1, max_size=6))
+def test_engine_agrees_with_reference_on_tokens(policy: dict[str, Any], batch: list[dict[str, Any]]) -> None:
+    check_agreement(policy, batch, tokens=True)
+
+
+@pytest.mark.slow
+@settings(max_examples=3_000, deadline=None, suppress_health_check=list(HealthCheck))
+@given(policy=token_policies(), batch=st.lists(token_events(), min_size=1, max_size=6))
+def test_engine_agrees_with_reference_on_tokens_long(policy: dict[str, Any], batch: list[dict[str, Any]]) -> None:
+    check_agreement(policy, batch, tokens=True)
 
 
 # -- the reference's own building blocks, against plain examples --------------------------------------

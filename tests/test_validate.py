@@ -39,6 +39,10 @@ EXPECTED = {
     "missing-rules.yaml": (1, "missing required key 'rules'"),
     "non-utf8.yaml": (3, "not UTF-8 text"),
     "object-tag.yaml": (5, "python/object/apply:os.system' is not allowed"),
+    "tokens-claim-without-tokens.yaml": (6, "jwt.sub reads a verified token: declare where the token travels"),
+    "tokens-hmac.yaml": (7, "algorithms: 'HS256': HMAC and 'none' are never accepted"),
+    "tokens-leeway.yaml": (3, "leeway: seconds, from 0 to 300"),
+    "tokens-unknown-issuer.yaml": (10, "'cognitoo' names none; did you mean 'cognito'?"),
     "top-level-list.yaml": (1, "a policy is a mapping"),
     "typo-effect.yaml": (4, "did you mean 'allow'?"),
     "typo-key.yaml": (4, "unknown key 'efect'; did you mean 'effect'?"),
@@ -211,5 +215,5 @@ def test_a_mapping_meant_as_from_source_gets_did_you_mean_and_others_a_type_erro
         f"{policy}:5:16: missing required key 'from'",
         f"{policy}:5:17: unknown key 'frm'; did you mean 'from'?",
         f"{policy}:6:18: a: expected a string, an integer, a number, true or false, {{from: SOURCE}}",
-        f"{policy}:6:42: unknown key 'x'; allowed: from",
+        f"{policy}:6:42: unknown key 'x'; allowed: from, join",
     ]

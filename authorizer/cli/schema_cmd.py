@@ -37,11 +37,11 @@ class _PolicySchema(GenerateJsonSchema):
 def _when_keys() -> str:
     """A regex for the keys allowed in `when`, from the identity-source table itself."""
     from authorizer.policy.compiler import COMBINATORS
-    from authorizer.policy.sources import FAMILIES, FIXED
+    from authorizer.policy.sources import CLAIM_PATTERN, FAMILIES, FIXED
 
     fixed = "|".join(re.escape(name) for name in (*COMBINATORS, *FIXED))
     families = "|".join(FAMILIES)
-    return f"^(?:{fixed}|(?:{families})\\..+)$"
+    return f"^(?:{fixed}|(?:{families})\\..+|{CLAIM_PATTERN})$"
 
 
 def _document(model: type[BaseModel], generator: type[GenerateJsonSchema]) -> dict[str, Any]:

@@ -21,7 +21,7 @@ from authorizer.decide.decision import ConditionOutcome, Trace
 from authorizer.event.readers import Values
 from authorizer.event.request import Request
 from authorizer.policy.ir import AllOf, AnyOf, Check, JmesCheck, Node, Not, SourceMatch
-from authorizer.policy.sources import REDACTED
+from authorizer.policy.sources import REDACTED, Basis
 
 Result = bool | None
 
@@ -96,7 +96,10 @@ def _match(node: SourceMatch, r: Request, trace: Trace | None) -> Result:
     if trace is not None:
         outcome: ConditionOutcome = "missing" if values is None or others is None else _outcome(result)
         shown = _shown(values, node.sensitive)
-        trace.record(node.source, node.op, {"from": node.other}, shown, outcome, node.loc)
+        because = None
+        if outcome == "missing":
+            because = missing_because((node.lookup if values is None else node.lookup_other).basis, r)
+        trace.record(node.source, node.op, {"from": node.other}, shown, outcome, node.loc, because)
     return result
 
 
@@ -128,6 +131,14 @@ def _present(view: Any, chain: tuple[str, ...]) -> bool:
     return view is not None and view != ""
 
 
+def missing_because(basis: Basis | None, r: Request) -> str | None:
+    """Why sources read from a basis (the verified token) are missing in this request: its reason code
+    (`token.expired`), when a read computed it; None otherwise."""
+    if basis is None or basis.key not in r.found:
+        return None
+    return basis.missing_because(r.found[basis.key])
+
+
 def _shown(values: Values | None, sensitive: bool) -> Any:
     if values is None:
         return None
@@ -143,11 +154,13 @@ def _traced(check: Check, r: Request, trace: Trace) -> Result:
     except Exception:  # recorded, then handled as any error is: the request is refused
         trace.record(check.source, check.op, check.expected, None, "error", check.loc)
         raise
+    because = None
     if values is None:
         outcome: ConditionOutcome = "true" if result else "missing"
+        because = missing_because(check.lookup.basis, r)
     elif result is None:
         outcome = "ambiguous"
     else:
         outcome = "true" if result else "false"
-    trace.record(check.source, check.op, check.expected, _shown(values, check.sensitive), outcome, check.loc)
+    trace.record(check.source, check.op, check.expected, _shown(values, check.sensitive), outcome, check.loc, because)
     return result

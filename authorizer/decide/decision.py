@@ -15,6 +15,13 @@ Effect = Literal["allow", "deny", "unauthorized"]
 ConditionOutcome = Literal["true", "false", "missing", "ambiguous", "error"]
 # Refusals that are not a policy's answer but something wrong around it: logged as warnings.
 RULE_MATCHED, NO_RULE_MATCHED = "rule matched", "no rule matched"  # the reasons of the policy's own answers
+
+
+def no_match_reason(because: str | None) -> str:
+    """`no rule matched`, with why claims were missing when a rule read them: `no rule matched (token.expired)`."""
+    return NO_RULE_MATCHED if because is None else f"{NO_RULE_MATCHED} ({because})"
+
+
 Anomaly = Literal["bad event", "internal error", "response rejected", "settings invalid", "no policy"]
 
 
@@ -29,9 +36,10 @@ class TraceEntry:
     actual: Any
     outcome: ConditionOutcome
     loc: Loc = ()
+    because: str | None = None  # why a missing value is missing, when known: a token's reason code (token.expired)
 
     def as_dict(self) -> dict[str, Any]:
-        return {
+        out = {
             "rule": self.rule,
             "source": self.source,
             "op": self.op,
@@ -39,6 +47,9 @@ class TraceEntry:
             "actual": self.actual,
             "outcome": self.outcome,
         }
+        if self.because is not None:
+            out["because"] = self.because
+        return out
 
 
 @dataclass(frozen=True, slots=True)
@@ -125,5 +136,14 @@ class Trace:
         self.attempts: list[RuleAttempt] = []
         self.rule = ""
 
-    def record(self, source: str, op: str, expected: Any, actual: Any, outcome: ConditionOutcome, loc: Loc) -> None:
-        self.entries.append(TraceEntry(self.rule, source, op, expected, actual, outcome, loc))
+    def record(
+        self,
+        source: str,
+        op: str,
+        expected: Any,
+        actual: Any,
+        outcome: ConditionOutcome,
+        loc: Loc,
+        because: str | None = None,
+    ) -> None:
+        self.entries.append(TraceEntry(self.rule, source, op, expected, actual, outcome, loc, because))

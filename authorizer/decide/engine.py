@@ -12,11 +12,12 @@ from __future__ import annotations
 from typing import Any
 
 from authorizer.decide.candidates import candidates
-from authorizer.decide.conditions import holds
-from authorizer.decide.decision import NO_RULE_MATCHED, RULE_MATCHED, Decision, RuleAttempt, Trace
+from authorizer.decide.conditions import holds, missing_because
+from authorizer.decide.decision import RULE_MATCHED, Decision, RuleAttempt, Trace, no_match_reason
 from authorizer.decide.outcome import (
     NO_MATCH_PRINCIPAL,
     UNRESOLVED,
+    joined,
     no_match_effect,
     no_match_scope,
     principal_id,
@@ -56,7 +57,7 @@ def decide(policy: CompiledPolicy, r: Request, trace: Trace | None = None) -> De
         else:
             if trace is not None:
                 trace.attempts.append(RuleAttempt(rule.name, rule.loc, True))
-            return _matched(rule, r, trace)
+            return _matched(policy, rule, r, trace)
     return _no_match(policy, r, trace)
 
 
@@ -77,20 +78,22 @@ class _Unresolved(Exception):
 def _value(output: Output, r: Request) -> Any:
     if output.get is None:
         return output.literal
-    value = resolved(output.get(r))
+    value = resolved(output.get(r)) if output.join is None else joined(output.get(r), output.join)
     if value is UNRESOLVED:
         raise _Unresolved(output.source)
     return value
 
 
-def _matched(rule: CompiledRule, r: Request, trace: Trace | None) -> Decision:
+def _matched(policy: CompiledPolicy, rule: CompiledRule, r: Request, trace: Trace | None) -> Decision:
     try:
         principal = _value(rule.principal, r)
         literal = rule.literal_context
         context = dict(literal) if literal is not None else {key: _value(out, r) for key, out in rule.context}
         usage = _value(rule.usage_identifier_key, r) if rule.usage_identifier_key else None
     except _Unresolved as exc:
+        because = _because(policy, r)
         reason = f"rule {rule.name!r} matched but output source {exc} is missing or ambiguous"
+        reason += f" ({because})" if because else ""
         return _with_trace(Decision("unauthorized", reason), trace)
     principal_text = principal_id(principal)
     if principal_text is None:
@@ -112,12 +115,18 @@ def _matched(rule: CompiledRule, r: Request, trace: Trace | None) -> Decision:
 
 
 def _no_match(policy: CompiledPolicy, r: Request, trace: Trace | None) -> Decision:
+    reason = no_match_reason(_because(policy, r))
     if no_match_effect(policy) == "deny":
         scope = resources(None, no_match_scope(policy), r.arn, r.arn_text)
-        decision = Decision("deny", NO_RULE_MATCHED, principal=NO_MATCH_PRINCIPAL, resources=scope)
+        decision = Decision("deny", reason, principal=NO_MATCH_PRINCIPAL, resources=scope)
     else:
-        decision = Decision("unauthorized", NO_RULE_MATCHED)
+        decision = Decision("unauthorized", reason)
     return _with_trace(decision, trace)
+
+
+def _because(policy: CompiledPolicy, r: Request) -> str | None:
+    """The token's reason code when a rule read a claim and it was not verified (never the token)."""
+    return missing_because(policy.tokens.verified if policy.tokens is not None else None, r)
 
 
 def _with_trace(decision: Decision, trace: Trace | None) -> Decision:

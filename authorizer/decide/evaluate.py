@@ -57,9 +57,10 @@ def evaluate(
     return Evaluation(decision, request, {"isAuthorized": False} if simple else None)
 
 
-Answer = tuple[CompiledRule | None, str | None, dict[str, Any] | None]
+Answer = tuple[CompiledRule | None, str | None, dict[str, Any] | None, str | None]
 """The generated function's answer: the deciding rule (None when none matched), the principal (for
-the decision line), and the response (None: Unauthorized)."""
+the decision line), the response (None: Unauthorized), and why claims were missing when no rule
+matched (a token's reason code, for the decision line; None otherwise)."""
 
 
 def respond(event: Any, policy: CompiledPolicy, mode: ResponseMode | None = None) -> Answer | Any:

@@ -15,9 +15,10 @@ lookups in locals. Otherwise each rule is a function (lookups shared through a l
 picks which to try; rules that differ only in their values (1,000 API keys) share one compiled
 body, so generating stays proportional to the number of distinct rule shapes.
 
-It answers `(rule, principal, response)`: the deciding rule (None when none matched), the principal
-(for the decision line), and the response (None for a 401). It answers only when it answers exactly
-as the engine would. Whatever else happens
+It answers `(rule, principal, response, because)`: the deciding rule (None when none matched), the
+principal (for the decision line), the response (None for a 401), and why claims were missing when
+no rule matched (the token's reason code, for the decision line; None otherwise). It answers only
+when it answers exactly as the engine would. Whatever else happens
 (an output source missing or ambiguous, a response API Gateway would reject, any exception) it
 gives FALLBACK, and the caller asks the engine, which refuses and says why. This module never
 imports the engine: tests hold the two to the same answers over random policies and events.
@@ -30,10 +31,11 @@ import logging
 from collections.abc import Callable
 from typing import Any
 
-from authorizer.decide.conditions import ambiguous, holds, judge
+from authorizer.decide.conditions import ambiguous, holds, judge, missing_because
 from authorizer.decide.outcome import (
     NO_MATCH_PRINCIPAL,
     UNRESOLVED,
+    joined,
     no_match_effect,
     no_match_scope,
     principal_id,
@@ -56,7 +58,7 @@ from authorizer.event.arn import ExecuteApiArn
 from authorizer.event.kinds import REST, EventKind
 from authorizer.event.request import Request
 from authorizer.policy.ir import Check, CompiledPolicy, CompiledRule, Node, Output
-from authorizer.policy.sources import lookup
+from authorizer.policy.sources import Getter, Lookup
 
 log = logging.getLogger("authorizer.policy")
 FastDecide = Callable[[dict[str, Any], EventKind, str, ExecuteApiArn, bool], Any]
@@ -76,11 +78,13 @@ _GLOBALS = {
     "NO_MATCH": _NO_MATCH,
     "FALLBACK": FALLBACK,
     "UNRESOLVED": UNRESOLVED,
-    "Request": Request,
+    "REQUEST": Request.classified,
     "AMBIGUOUS": ambiguous,
     "JUDGE": judge,
     "HOLDS": holds,
+    "BECAUSE": missing_because,
     "RESOLVED": resolved,
+    "JOINED": joined,
     "PRINCIPAL": principal_id,
     "USAGE_KEY": usage_key,
     "RESOURCES": resources,
@@ -119,14 +123,28 @@ class _Body:
         index = self.slots.setdefault(key, len(self.slots))
         return f"m[{index}]" if self.slot_in_list else f"s{index}"
 
-    def load(self, indent: int, source: str) -> None:
-        """`v` = the values of `source`, read on first use in this request (or before any rule)."""
-        found = lookup(source)
+    def load(self, indent: int, found: Lookup, get: Getter | None) -> None:
+        """`v` = the values `found` reads, read on first use in this request (or before any rule).
+        A source read from a basis (a `jwt.*` claim) goes through its getter on the request, where
+        the basis (the verified token) is computed once, whoever reads it first: a combinator too."""
         slot = self.slot(found.key)
         self.emit(indent, f"v = {slot}")
-        if found.key not in self.read_first:
-            self.emit(indent, "if v is UNSET:")
+        if found.key in self.read_first:
+            return
+        self.emit(indent, "if v is UNSET:")
+        if found.basis is None or get is None:
             self.emit(indent + 1, f"v = {slot} = {self.bind(found.read)}(ev, kind, a)")
+        else:
+            request = self.request(indent + 1)
+            self.emit(indent + 1, f"v = {slot} = {self.bind(get)}({request})")
+
+    def request(self, indent: int) -> str:
+        """The slot of the request's `Request` (for combinators, JMESPath and claims), made on first use."""
+        request = self.slot(_REQUEST)
+        if _REQUEST not in self.read_first:
+            self.emit(indent, f"if {request} is UNSET:")
+            self.emit(indent + 1, f"{request} = REQUEST(ev, kind, text, a)")
+        return request
 
     def read_value_maps(self, indent: int, policy: CompiledPolicy) -> None:
         """The engine's `read_value_maps`: every value map the policy reads, read before any rule
@@ -135,7 +153,7 @@ class _Body:
             self.emit(indent, f"{self.slot(source.key)} = {self.bind(source.read)}(ev, kind, a)")
         if policy.reads_whole_maps:
             request = self.slot(_REQUEST)
-            self.emit(indent, f"{request} = Request(ev)")
+            self.emit(indent, f"{request} = REQUEST(ev, kind, text, a)")
             self.emit(indent, f"{request}.view()")
 
     # -- conditions ----------------------------------------------------------------------------
@@ -143,14 +161,11 @@ class _Body:
         """Lines that run `fail` unless the node is True (three-valued: unknown fails too)."""
         fail = self.fail
         if not isinstance(node, Check):  # combinators and JMESPath: on a Request, as the engine does
-            request = self.slot(_REQUEST)
-            if _REQUEST not in self.read_first:
-                self.emit(indent, f"if {request} is UNSET:")
-                self.emit(indent + 1, f"{request} = Request(ev)")
+            request = self.request(indent)
             self.emit(indent, f"if HOLDS({self.bind(node)}, {request}) is not True:")
             self.emit(indent + 1, fail)
             return
-        self.load(indent, node.source)
+        self.load(indent, node.lookup, node.get)
         if node.mode != "single" or node.holds_when_missing is not None:  # the rarer forms: the engine's own judge
             self.emit(indent, f"if JUDGE({self.bind(node)}, v) is not True:")
             self.emit(indent + 1, fail)
@@ -168,11 +183,14 @@ class _Body:
     # -- outcome -------------------------------------------------------------------------------
     def value(self, indent: int, output: Output, target: str) -> None:
         """`target` = the output's value, or FALLBACK (the engine refuses) when missing or ambiguous."""
-        if output.source is None:
+        if output.lookup is None:
             self.emit(indent, f"{target} = {self.bind(output.literal)}")
             return
-        self.load(indent, output.source)
-        self.emit(indent, f"{target} = RESOLVED(v)")
+        self.load(indent, output.lookup, output.get)
+        if output.join is None:
+            self.emit(indent, f"{target} = RESOLVED(v)")
+        else:
+            self.emit(indent, f"{target} = JOINED(v, {self.bind(output.join)})")
         self.emit(indent, f"if {target} is UNRESOLVED:")
         self.emit(indent + 1, "return FALLBACK")
 
@@ -211,7 +229,7 @@ class _Body:
             self.emit(indent, "u = USAGE_KEY(u)")
         decided = self.bind(rule)
         self.emit(indent, "if simple:")
-        self.emit(indent + 1, f"return ({decided}, p, SIMPLE({rule.effect == 'allow'}, c))")
+        self.emit(indent + 1, f"return ({decided}, p, SIMPLE({rule.effect == 'allow'}, c), None)")
         if rule.resource == "method":
             self.emit(indent, "r = (text,)")
         else:
@@ -221,7 +239,7 @@ class _Body:
             self.emit(indent, "CHECK_CONTEXT(c, kind)")
         self.emit(indent, f"out = IAM(p, {self.bind(rule.effect)}, r, c, u)")
         self.size_check(indent, rule)
-        self.emit(indent, f"return ({decided}, p, out)")
+        self.emit(indent, f"return ({decided}, p, out, None)")
 
     def size_check(self, indent: int, rule: CompiledRule) -> None:
         """`response.check_size` for kinds with a result limit (WebSocket), skipped when the texts that
@@ -249,18 +267,25 @@ class _Body:
         self.outcome(indent, rule)
 
     def no_match(self, indent: int, policy: CompiledPolicy) -> None:
+        because = "None"  # why claims were missing, for the decision line: the token's reason code
+        if policy.tokens is not None:
+            request = self.slot(_REQUEST)
+            self.emit(
+                indent, f"b = None if {request} is UNSET else BECAUSE({self.bind(policy.tokens.verified)}, {request})"
+            )
+            because = "b"
         if no_match_effect(policy) != "deny":
-            self.emit(indent, "return (None, None, SIMPLE(False, {})) if simple else (None, None, None)")
+            self.emit(indent, f"return (None, None, SIMPLE(False, {{}}) if simple else None, {because})")
             return
         principal = self.bind(NO_MATCH_PRINCIPAL)
         self.emit(indent, "if simple:")
-        self.emit(indent + 1, f"return (None, {principal}, SIMPLE(False, {{}}))")
+        self.emit(indent + 1, f"return (None, {principal}, SIMPLE(False, {{}}), {because})")
         self.emit(indent, f"r = RESOURCES(None, {self.bind(no_match_scope(policy))}, a, text)")
         self.emit(indent, "CHECK_RESOURCES(r)")
         self.emit(indent, f"out = IAM({principal}, 'deny', r, {{}}, None)")
         self.emit(indent, "if kind.result_limit is not None:")
         self.emit(indent + 1, "CHECK_SIZE(out, kind)")
-        self.emit(indent, f"return (None, {principal}, out)")
+        self.emit(indent, f"return (None, {principal}, out, {because})")
 
 
 _SIGNATURE = "(ev, kind, text, a, simple)"
@@ -311,7 +336,8 @@ def generate(policy: CompiledPolicy) -> tuple[str, dict[str, Any], dict[int, tup
     elif index.get is None:  # keyed on the route
         top.emit(1, "key = a.route")
     else:
-        top.load(1, index.keyed_on)  # `candidates.index_key`, written out: no key when missing or ambiguous
+        assert index.lookup is not None
+        top.load(1, index.lookup, index.get)  # `candidates.index_key`, written out: no key when missing or ambiguous
         top.emit(1, f"key = None if v is None or (len(v) != 1 and AMBIGUOUS(v)) else {top.bind(index.value_key)}(v[0])")
     top.emit(1, "for rule in TABLE.get(key, REST):")
     top.emit(2, "out = rule(ev, kind, text, a, simple, m)")

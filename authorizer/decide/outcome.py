@@ -27,6 +27,13 @@ def resolved(values: Values | None) -> Any:
     return values[0]
 
 
+def joined(values: Values | None, separator: str) -> Any:
+    """An output with `join`: every value of its source as text, joined into one string; UNRESOLVED when missing."""
+    if values is None:
+        return UNRESOLVED
+    return separator.join(str(v) for v in values)
+
+
 def principal_id(value: Any) -> str | None:
     """The principalId a value makes: a non-empty string or number, as text; None when unusable."""
     if not isinstance(value, SCALARS) or isinstance(value, bool) or value == "":

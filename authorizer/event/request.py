@@ -10,6 +10,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from authorizer.event.arn import ExecuteApiArn
+from authorizer.event.kinds import EventKind
 from authorizer.event.readers import (
     Values,
     classify,
@@ -73,13 +75,25 @@ class Request:
     )
 
     def __init__(self, event: object) -> None:
-        self.kind, self.arn_text, self.arn = classify(event)
+        self._fill(event, *classify(event))
+
+    @classmethod
+    def classified(cls, event: dict[str, Any], kind: EventKind, arn_text: str, arn: ExecuteApiArn) -> Request:
+        """The view of an event `readers.classify` has already read (the generated code's)."""
+        request = cls.__new__(cls)
+        request._fill(event, kind, arn_text, arn)
+        return request
+
+    def _fill(self, event: object, kind: EventKind, arn_text: str, arn: ExecuteApiArn) -> None:
+        self.kind, self.arn_text, self.arn = kind, arn_text, arn
         self.event: dict[str, Any] = event  # type: ignore[assignment]  # classify checked it
         self._headers: dict[str, Values] | None = None
         self._query: dict[str, Values] | None = None
         self._cookies: dict[str, Values] | None = None
         self._view: dict[str, Any] | None = None
-        self.found: dict[str, Values | None] = {}  # identity sources already looked up (many rules, one lookup)
+        # identity sources already looked up (many rules, one lookup), and values several sources are
+        # read from, computed once (the verified token: policy/sources.Basis)
+        self.found: dict[str, Any] = {}
 
     # -- identity sources -------------------------------------------------------------------
     def header(self, name: str) -> Values | None:

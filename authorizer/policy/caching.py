@@ -17,7 +17,10 @@ covers no more than that. Each way a policy can break that is a finding, in one 
 - an Allow for `GET /pets/{id}` becomes `GET/pets/*`, and in IAM `*` also matches `/`: a cached
   Allow covers `/pets/1/admin`, which the rule never allowed (**opens**);
 - an Allow covering only the incoming method ARN: the cached answer **refuses** (403) the caller's
-  other routes.
+  other routes;
+- a rule reads a token's claims (`jwt.*`): they are derived from the token, so keyed when the
+  header or query parameter the token travels in is; but a cached Allow is reused whatever the
+  token's `exp`, so a TTL above the policy's leeway **opens** the API to expired tokens.
 
 The analysis reads the compiled policy only: the sources every condition and output reads, route
 scopes and resources. It is conservative: a finding is a possibility, silence a proof (for the key
@@ -44,7 +47,7 @@ from authorizer.policy.ir import (
     Output,
     SourceMatch,
 )
-from authorizer.policy.sources import source_key
+from authorizer.policy.sources import is_claim, source_key
 
 _SAME_FOR_THE_STAGE = ("stage.", "arn.")  # stage variables and the API's own ARN parts: one value per cache
 _SAME_FOR_THE_TEMPLATE = ("route.key", "route.method")  # with per_route, the template is in the key
@@ -61,10 +64,13 @@ class CacheKey(NamedTuple):
     ttl: int
     per_route: bool
     identity: tuple[str, ...]  # policy-style identity sources, as declared or derived
+    carriers: tuple[str, ...] = ()  # where the policy's token travels (`tokens.from`)
 
     def holds(self, source: str) -> bool:
         if source.startswith(_SAME_FOR_THE_STAGE) or source in ("kind", "token"):  # TOKEN: the token is the key
             return True
+        if is_claim(source):  # derived from the token: keyed when every place it may travel is
+            return bool(self.carriers) and all(self.holds(carrier) for carrier in self.carriers)
         if self.per_route and source in _SAME_FOR_THE_TEMPLATE:
             return True
         return source_key(source) in {source_key(s) for s in self.identity}
@@ -83,7 +89,8 @@ def cache_key(policy: CompiledPolicy, cache: Mapping[str, Any] | None, *, assume
     identity = (
         tuple(parse_identity_source(s) for s in declared) if declared is not None else derive_identity_sources(policy)
     )
-    return CacheKey(ttl, bool(cache.get("per_route")), identity)
+    carriers = policy.tokens.carriers if policy.tokens is not None else ()
+    return CacheKey(ttl, bool(cache.get("per_route")), identity, carriers)
 
 
 def findings(policy: CompiledPolicy, key: CacheKey) -> list[Finding]:
@@ -94,17 +101,37 @@ def findings(policy: CompiledPolicy, key: CacheKey) -> list[Finding]:
     simple = policy.response == "simple"
     out: list[Finding] = []
     for rule in policy.rules:
-        for source, loc in _reads(rule):
+        for source, loc in reads(rule):
             if not key.holds(source) and can_allow:
                 out.append(Finding(loc, _unkeyed(rule, source, key), True))
         if rule.routes is not None:
             out += _route_findings(policy, rule, key, simple, can_allow)
         elif rule.effect == "allow" and rule.resource == "method" and not simple:
             out.append(Finding((*rule.loc, "name"), _method_scoped(rule, key), False))
+    out += _expired_tokens(policy, key, can_allow)
     return list(dict.fromkeys(out))
 
 
-def _reads(rule: CompiledRule) -> Iterator[tuple[str, Loc]]:
+def _expired_tokens(policy: CompiledPolicy, key: CacheKey, can_allow: bool) -> list[Finding]:
+    """A cached Allow outlives the token that earned it by up to the TTL: more than the leeway opens."""
+    tokens = policy.tokens
+    if tokens is None or not can_allow or key.ttl <= tokens.leeway:
+        return []
+    reading = next((rule for rule in policy.rules if any(is_claim(s) for s, _ in reads(rule))), None)
+    if reading is None:
+        return []
+    return [
+        Finding(
+            ("cache", "ttl"),
+            f"rule {reading.name!r} reads the token's claims, but API Gateway reuses a cached answer for "
+            f"{key.ttl} s whatever the token's exp: an expired token keeps its access up to {key.ttl} s, beyond "
+            f"the {tokens.leeway:g} s leeway; set the TTL at most the leeway (tokens.leeway), or to 0",
+            True,
+        )
+    ]
+
+
+def reads(rule: CompiledRule) -> Iterator[tuple[str, Loc]]:
     """Every source a rule's conditions and outputs read, with where (a JMESPath condition: `*`)."""
 
     def walk(node: Node) -> Iterator[tuple[str, Loc]]:
@@ -136,6 +163,10 @@ def _reads(rule: CompiledRule) -> Iterator[tuple[str, Loc]]:
 def _unkeyed(rule: CompiledRule, source: str, key: CacheKey) -> str:
     what = "a JMESPath condition over the whole request" if source == "*" else source
     fix = "set the TTL to 0" if source == "*" else f"add {source} to the identity sources or set the TTL to 0"
+    if is_claim(source):
+        carriers = " and ".join([c for c in key.carriers if c != "token"] or key.carriers)
+        what = f"{source}, a claim of the token in {carriers},"
+        fix = f"add {carriers} to the identity sources (the token is the key), or set the TTL to 0"
     return (
         f"rule {rule.name!r} reads {what}, which is not in the cache key ({key.described()}): API Gateway "
         f"reuses a cached answer for {key.ttl} s whatever it holds; {fix}"

@@ -12,7 +12,8 @@ import json
 import re
 from collections import Counter
 from collections.abc import Callable, Iterator, Mapping
-from typing import Any
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from authorizer.policy.errors import Loc
 from authorizer.policy.identity import parse_identity_source
@@ -29,23 +30,30 @@ from authorizer.policy.ir import (
     RoutePattern,
     RuleIndex,
     SourceMatch,
+    Tokens,
 )
 from authorizer.policy.jmes import reads_whole_map, root_reads, source_of
 from authorizer.policy.operators import OPERATORS, OperatorError, Setting, key_function
 from authorizer.policy.secrets import SecretLookup, secret_lookup
 from authorizer.policy.sources import (
+    LIST_CLAIMS,
     REDACTED,
     Getter,
     Lookup,
     SourceError,
     check_source,
-    getter,
+    claim_path,
+    getter_of,
     holds_text,
+    is_claim,
     is_sensitive,
     lookup,
     source_key,
     suggest,
 )
+
+if TYPE_CHECKING:
+    from authorizer.tokens.verify import IssuerConfig
 
 Written = Callable[[Loc], str | None]
 
@@ -53,6 +61,19 @@ COMBINATORS = ("any", "all", "not", "jmespath")
 METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS", "ANY", "*")  # as API Gateway writes them
 CONNECT = "$connect"
 INDEX_MIN_RULES = 8  # below this a plain scan is as fast as a lookup
+
+
+class TokenOptions(NamedTuple):
+    """How a policy's `tokens:` issuers are compiled. `jwks` replaces every issuer's key set (test
+    suites, local serving: issuer name and configuration → a JWKS file; nothing is fetched then);
+    `clock` gives `now` per request (seconds since the epoch; default time.time)."""
+
+    jwks: Callable[[str, IssuerConfig], Path] | None = None
+    clock: Callable[[], float] | None = None
+
+
+class _TokensUnusable(SourceError):
+    """A `jwt.*` source of a policy whose `tokens:` section has errors (reported there, once)."""
 
 
 class CompileErrors(Exception):
@@ -78,11 +99,12 @@ def _conditions(when: Mapping[str, Any]) -> Iterator[tuple[str, dict[str, Any]]]
 def _sensitive_sources(data: Mapping[str, Any]) -> frozenset[str]:
     """The secret-bearing sources of a policy, as `source_key`s: secret-looking by name, named in
     `redact:`, compared with a secret anywhere, or compared with any of those (`{from: ...}`).
-    Sensitivity belongs to the source for the whole policy: every rule's checks, traces and outputs."""
+    Sensitivity belongs to the source for the whole policy: every rule's checks, traces and outputs.
+    Where the token travels (`tokens.from`) is secret-bearing whatever its name."""
     redact = frozenset(data.get("redact", ()))
     named: set[str] = set(redact)  # listed sources are secret-bearing even where no rule reads them (serve shows them)
     pairs: list[tuple[str, str]] = []
-    sensitive: set[str] = set()
+    sensitive = {source_key(carrier) for carrier in (data.get("tokens") or {}).get("from", ())}  # the token itself
     for rule in data.get("rules", ()):
         for source, ops in _conditions(rule.get("when", {})):
             named.add(source)
@@ -108,7 +130,9 @@ def _sensitive_sources(data: Mapping[str, Any]) -> frozenset[str]:
 
 
 class _Compiler:
-    def __init__(self, data: Mapping[str, Any], secrets: SecretLookup, written: Written | None) -> None:
+    def __init__(
+        self, data: Mapping[str, Any], secrets: SecretLookup, written: Written | None, base: Path, tokens: TokenOptions
+    ) -> None:
         self.data = data
         self.secrets = secrets
         self.written = written  # a plain YAML scalar's text as written, for messages about YAML traps
@@ -118,19 +142,39 @@ class _Compiler:
         self.sensitive = _sensitive_sources(data)
         self.map_reads: dict[str, Lookup] = {}  # the value maps read anywhere (CompiledPolicy.map_reads)
         self.reads_whole_maps = False
+        self.tokens: Tokens | None = None
+        if data.get("tokens"):
+            from authorizer.policy.claims import compile_tokens  # imports cryptography: token policies only
+
+            self.tokens, problems = compile_tokens(data["tokens"], base=base, jwks=tokens.jwks, clock=tokens.clock)
+            self.errors += [(loc, message, False) for loc, message in problems]
+            for carrier in self.tokens.carriers if self.tokens else ():
+                self.read(carrier)  # where the token travels is read like any source (maps that disagree refuse)
 
     def is_sensitive(self, source: str) -> bool:
         return source_key(source) in self.sensitive
 
-    def getter(self, source: str) -> Getter:
-        """The source's getter (SourceError if it is none), noting a read of the value maps."""
-        found = lookup(source)
+    def read(self, source: str) -> tuple[Lookup, Getter]:
+        """The source's lookup and getter (SourceError if it is none), noting a read of the value maps."""
+        if is_claim(source) and self.data.get("tokens"):
+            check_source(source)
+            if self.tokens is None:
+                raise _TokensUnusable(source)
+            from authorizer.policy.claims import claim_lookup
+
+            found = claim_lookup(self.tokens, source)
+        else:
+            found = lookup(source)
         if found.from_value_maps:
             self.map_reads.setdefault(found.key, found)
-        return getter(source)
+        return found, getter_of(found)
 
     def error(self, loc: Loc, message: str, *, at_key: bool = False) -> None:
         self.errors.append((loc, message, at_key))
+
+    def source_error(self, loc: Loc, exc: SourceError, *, at_key: bool = False) -> None:
+        if not isinstance(exc, _TokensUnusable):  # the `tokens:` section's own errors say why
+            self.error(loc, str(exc), at_key=at_key)
 
     # -- conditions ---------------------------------------------------------------------------
     def operator_test(self, op: str, arg: Any, loc: Loc, sensitive: bool) -> Callable[[Any], bool] | None:
@@ -148,9 +192,9 @@ class _Compiler:
 
     def condition(self, source: str, spec: Any, loc: Loc) -> list[Node]:
         try:
-            get = self.getter(source)
+            found, get = self.read(source)
         except SourceError as exc:
-            self.error(loc, str(exc), at_key=True)
+            self.source_error(loc, exc, at_key=True)
             return []
         sensitive = self.is_sensitive(source)
         shorthand = not isinstance(spec, dict)  # `header.x: abc` or `header.x: [a, b]`: the value is the argument
@@ -167,13 +211,14 @@ class _Compiler:
             op_loc = loc if shorthand else (*loc, op)
             operator = OPERATORS.get(op)
             if isinstance(arg, dict) and operator is not None and operator.between_sources is not None:
-                match = self.source_match(source, op, arg["from"], mode, op_loc)
+                match = self.source_match(source, op, arg, mode, op_loc)
                 nodes += [match] if match is not None else []
                 continue
             if op == "not":
                 test = self.negated(source, arg, op_loc, sensitive)
             else:
                 self.text_literals(source, op, arg, op_loc)
+                self.issuer_names(source, op, arg, op_loc)
                 test = self.operator_test(op, arg, op_loc, sensitive)
             if test is None or (operator is None and op != "not"):
                 continue
@@ -181,7 +226,7 @@ class _Compiler:
             indexable = operator is not None and operator.indexable and mode == "single"
             equals_key = key_function(sensitive)(arg) if indexable else None  # what RuleIndex may key on
             shown = f"secret:{arg}" if op == "secret" else REDACTED if sensitive else arg
-            checks.append(Check(source, op, shown, get, test, mode, when_missing, sensitive, op_loc, equals_key))
+            checks.append(Check(source, op, shown, get, found, test, mode, when_missing, sensitive, op_loc, equals_key))
         if mode == "any" and len(checks) > 1:  # one value must satisfy every operator, not each op a value of its own
             tests = [c.test for c in checks]
             missing_all = True if all(c.holds_when_missing for c in checks) else None
@@ -191,6 +236,7 @@ class _Compiler:
                     "+".join(c.op for c in checks),
                     {c.op: c.expected for c in checks},
                     get,
+                    found,
                     lambda v: all(t(v) for t in tests),
                     mode,
                     missing_all,
@@ -200,20 +246,25 @@ class _Compiler:
             ]
         return [*checks, *nodes]
 
-    def source_match(self, source: str, op: str, other: str, mode: str, loc: Loc) -> SourceMatch | None:
+    def source_match(self, source: str, op: str, arg: Mapping[str, Any], mode: str, loc: Loc) -> SourceMatch | None:
         """`source: {equals: {from: other}}`: two sources compared, both single-valued."""
+        other = arg["from"]
         if mode != "single":
             self.error(loc, f"comparing {source} with another source takes one value of each: drop `values: {mode}`")
             return None
+        if "join" in arg:
+            self.error((*loc, "join"), "`join` is for outputs: a comparison takes one value of each source")
+            return None
         try:
-            get_other = self.getter(other)
+            found_other, get_other = self.read(other)
         except SourceError as exc:
-            self.error((*loc, "from"), str(exc))
+            self.source_error((*loc, "from"), exc)
             return None
         sensitive = self.is_sensitive(source)  # the two are equally sensitive (_sensitive_sources)
         between = OPERATORS[op].between_sources
         assert between is not None
-        return SourceMatch(source, op, other, self.getter(source), get_other, between(sensitive), sensitive, loc)
+        found, get = self.read(source)
+        return SourceMatch(source, op, other, get, get_other, found, found_other, between(sensitive), sensitive, loc)
 
     def text_literals(self, source: str, op: str, arg: Any, loc: Loc) -> None:
         """Header, query, path, stage-variable, cookie (...) values are always text: a literal YAML
@@ -235,6 +286,16 @@ class _Compiler:
                 f"{json.dumps(written if written is not None else shown)}",
             )
 
+    def issuer_names(self, source: str, op: str, arg: Any, loc: Loc) -> None:
+        """`jwt.issuer` holds the name the policy gives an issuer: a literal naming none can never match."""
+        if source != "jwt.issuer" or self.tokens is None or op not in ("equals", "not_equals", "one_of", "not_one_of"):
+            return
+        names = list(self.tokens.issuers)
+        for where, item in [((*loc, i), v) for i, v in enumerate(arg)] if isinstance(arg, list) else [(loc, arg)]:
+            if item not in names:
+                hint = suggest(str(item), names) or f"; the issuers are {', '.join(names)}"
+                self.error(where, f"jwt.issuer is an issuer's name under tokens.issuers, and {item!r} names none{hint}")
+
     def negated(self, source: str, spec: Any, loc: Loc, sensitive: bool) -> Callable[[Any], bool] | None:
         shorthand = not isinstance(spec, dict)
         if shorthand:
@@ -250,6 +311,7 @@ class _Compiler:
                 self.error(op_loc, f"`not` compares with literals; for another source use `not_{op}: {{from: ...}}`")
                 continue
             self.text_literals(source, op, arg, op_loc)
+            self.issuer_names(source, op, arg, op_loc)
             test = self.operator_test(op, arg, op_loc, sensitive)
             if test is not None:
                 tests.append(test)
@@ -304,12 +366,19 @@ class _Compiler:
     # -- outputs and routes ------------------------------------------------------------------
     def output(self, spec: Any, loc: Loc) -> Output:
         if isinstance(spec, dict):
-            source = spec["from"]
+            source, join = spec["from"], spec.get("join")
             try:
-                return Output(source=source, get=self.getter(source), sensitive=self.is_sensitive(source))
+                found, get = self.read(source)
             except SourceError as exc:
-                self.error((*loc, "from"), str(exc))
+                self.source_error((*loc, "from"), exc)
                 return Output()
+            if join is None and _lists(source):
+                self.error(
+                    loc,
+                    f"{source} is a list, and an output is one value: join it, e.g. "
+                    f'{{from: {json.dumps(source)}, join: ","}}',
+                )
+            return Output(source=source, get=get, lookup=found, sensitive=self.is_sensitive(source), join=join)
         return Output(literal=spec)
 
     def route(self, text: str, loc: Loc) -> RoutePattern | None:
@@ -421,6 +490,7 @@ class _Compiler:
             map_reads=tuple(self.map_reads.values()),
             reads_whole_maps=self.reads_whole_maps,
             sensitive=self.sensitive,
+            tokens=self.tokens,
         )
 
 
@@ -451,7 +521,7 @@ def build_index(rules: tuple[CompiledRule, ...]) -> RuleIndex:
     if best == "route":
         return RuleIndex("route", table, rest)
     check = next(n for r in rules for n in r.conditions if isinstance(n, Check) and n.source == best)
-    return RuleIndex(best, table, rest, check.get, key_function(check.sensitive))
+    return RuleIndex(best, table, rest, check.get, check.lookup, key_function(check.sensitive))
 
 
 def compile_policy(
@@ -461,12 +531,26 @@ def compile_policy(
     digest: str = "",
     secrets: SecretLookup | None = None,
     written: Written | None = None,
+    base: Path | None = None,
+    tokens: TokenOptions | None = None,
 ) -> CompiledPolicy:
     """Compile validated policy data (the model's dump); raise CompileErrors with every problem.
-    `written` gives a plain YAML scalar's text as written (for messages), when the text was parsed."""
+    `written` gives a plain YAML scalar's text as written (for messages), when the text was parsed;
+    `base` is the folder `tokens:` key set files are relative to (default: the folder of `name`)."""
     if secrets is None:
         secrets = secret_lookup(data.get("secrets", {}))
-    return _Compiler(data, secrets, written).policy(name, digest)
+    folder = Path(name).parent if base is None else base
+    return _Compiler(data, secrets, written, folder, tokens or TokenOptions()).policy(name, digest)
+
+
+def _lists(source: str) -> bool:
+    """A claim source holding an array by convention (`jwt.scopes`, `jwt[cognito:groups]`, ...)."""
+    if source == "jwt.scopes":
+        return True
+    try:
+        return is_claim(source) and claim_path(source)[-1:] in {(name,) for name in LIST_CLAIMS}
+    except SourceError:
+        return False
 
 
 def _yaml_type(value: Any) -> str:

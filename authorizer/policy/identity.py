@@ -12,7 +12,7 @@ refusing early never changes a decision.
 from __future__ import annotations
 
 from authorizer.policy.ir import AllOf, AnyOf, Check, CompiledPolicy, Node, SourceMatch
-from authorizer.policy.sources import SourceError, check_source
+from authorizer.policy.sources import SourceError, check_source, is_claim
 
 IDENTITY_FAMILIES = ("header", "query", "stage", "context")  # what API Gateway accepts as identity sources
 _AWS_PREFIXES = {
@@ -50,18 +50,26 @@ def _canonical(source: str) -> str:
     return f"header.{name.lower()}" if family == "header" else source
 
 
-def _required(node: Node) -> set[str]:
+def _needs(source: str, carriers: tuple[str, ...]) -> tuple[str, ...]:
+    """The identity sources a present value of `source` needs: itself, or for a claim the one header or
+    query parameter its token travels in (a TOKEN event's `token` aside: API Gateway reads it from a header)."""
+    if is_claim(source):
+        travels = [c for c in carriers if c != "token"]
+        return tuple(travels) if len(travels) == 1 and travels[0].partition(".")[0] in IDENTITY_FAMILIES else ()
+    return (source,) if source.partition(".")[0] in IDENTITY_FAMILIES else ()
+
+
+def _required(node: Node, carriers: tuple[str, ...]) -> set[str]:
     """Sources whose absence makes this condition fail (an under-estimate is always safe)."""
     if isinstance(node, Check):
-        family = node.source.partition(".")[0]
-        required = node.holds_when_missing is not True and family in IDENTITY_FAMILIES
-        return {_canonical(node.source)} if required else set()
+        required = node.holds_when_missing is not True
+        return {_canonical(s) for s in _needs(node.source, carriers)} if required else set()
     if isinstance(node, SourceMatch):  # unknown unless both are present
-        return {_canonical(s) for s in (node.source, node.other) if s.partition(".")[0] in IDENTITY_FAMILIES}
+        return {_canonical(s) for source in (node.source, node.other) for s in _needs(source, carriers)}
     if isinstance(node, AllOf):
-        return set().union(*(_required(child) for child in node.children))
+        return set().union(*(_required(child, carriers) for child in node.children))
     if isinstance(node, AnyOf) and node.children:
-        return set.intersection(*(_required(child) for child in node.children))
+        return set.intersection(*(_required(child, carriers) for child in node.children))
     return set()  # `not` and JMESPath: nothing is certainly required
 
 
@@ -69,11 +77,13 @@ def derive_identity_sources(policy: CompiledPolicy) -> tuple[str, ...]:
     """The sources every rule requires, in the order (and spelling) the first rule names them."""
     if not policy.rules:
         return ()
-    per_rule = [set().union(*(_required(node) for node in rule.conditions)) for rule in policy.rules]
+    carriers = policy.tokens.carriers if policy.tokens is not None else ()
+    per_rule = [set().union(*(_required(node, carriers) for node in rule.conditions)) for rule in policy.rules]
     common = set.intersection(*per_rule)
     first: dict[str, str] = {}
     for check in _checks(policy.rules[0].conditions):
-        first.setdefault(_canonical(check.source), check.source)
+        for name in _needs(check.source, carriers):
+            first.setdefault(_canonical(name), name)
     return tuple(first[c] for c in first if c in common)
 
 

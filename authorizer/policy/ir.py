@@ -9,11 +9,14 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from authorizer.event.arn import ExecuteApiArn
 from authorizer.policy.errors import Loc
-from authorizer.policy.sources import Getter, Lookup
+from authorizer.policy.sources import Basis, Getter, Lookup
+
+if TYPE_CHECKING:  # `cryptography` comes with it: only policies with `tokens:` import it (policy/claims.py)
+    from authorizer.tokens.verify import IssuerConfig
 
 ValuesMode = Literal["single", "any", "all", "joined"]
 
@@ -26,6 +29,7 @@ class Check:
     op: str
     expected: Any  # as shown in traces (already redacted when sensitive)
     get: Getter
+    lookup: Lookup  # what `get` reads (the generated code reads it too)
     test: Callable[[Any], bool]
     mode: ValuesMode = "single"
     holds_when_missing: bool | None = None  # what a missing source answers: unknown, or True for `exists: false`
@@ -44,6 +48,8 @@ class SourceMatch:
     other: str
     get: Getter
     get_other: Getter
+    lookup: Lookup
+    lookup_other: Lookup
     test: Callable[[Any, Any], bool]
     sensitive: bool = False
     loc: Loc = ()
@@ -89,7 +95,9 @@ class Output:
     literal: Any = None
     source: str | None = None
     get: Getter | None = None
+    lookup: Lookup | None = None
     sensitive: bool = False
+    join: str | None = None  # every value joined into one string (array claims, repeated headers)
 
 
 @dataclass(frozen=True, slots=True)
@@ -146,7 +154,21 @@ class RuleIndex:
     table: Mapping[Any, tuple[CompiledRule, ...]]
     rest: tuple[CompiledRule, ...]
     get: Getter | None = None
+    lookup: Lookup | None = None
     value_key: Callable[[Any], Any] | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Tokens:
+    """The `tokens:` section, compiled (policy/claims.py): where the token travels (`carriers`, sources
+    tried in order, exactly one may hold it), its scheme, the leeway, the issuers by the names the
+    policy gives them, and `verified`: the token verified once per request (`jwt.*` lookups read it)."""
+
+    carriers: tuple[str, ...]
+    scheme: Literal["bearer", "raw"]
+    leeway: float
+    issuers: Mapping[str, IssuerConfig]
+    verified: Basis
 
 
 @dataclass(frozen=True, slots=True)
@@ -165,4 +187,5 @@ class CompiledPolicy:
     map_reads: tuple[Lookup, ...] = ()
     reads_whole_maps: bool = False
     sensitive: frozenset[str] = frozenset()  # lookup keys of the secret-bearing sources (sources.is_sensitive)
+    tokens: Tokens | None = None  # the `tokens:` section, when the policy verifies bearer tokens
     fast: Callable[..., Any] | None = None  # the same decisions as generated Python, attached by the store

@@ -6,7 +6,10 @@
   never carries);
 - anything that makes caching unsafe for the cache the policy declares (`cache:`): caching.py, the
   same analysis `make package` advises from;
-- a route written the Express way (`/pets/:id`), which matches the colon literally.
+- a route written the Express way (`/pets/:id`), which matches the colon literally;
+- bearer tokens (`tokens:`): in a query string outside WebSocket `$connect` (URLs land in access
+  logs), declared but never read, or checked only for issuer, audience and scopes (what API
+  Gateway's own JWT and Cognito authorizers do without a Lambda).
 
 The analysis is conservative (a warning is a proof, silence is not) and works on the compiled
 conditions, so it judges exactly what the engine evaluates. Messages never show secret values:
@@ -21,10 +24,11 @@ from collections.abc import Hashable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from authorizer.policy.caching import cache_key, findings
+from authorizer.policy.caching import cache_key, findings, reads
 from authorizer.policy.errors import Loc
 from authorizer.policy.ir import AllOf, AnyOf, Check, CompiledPolicy, CompiledRule, JmesCheck, Node, Not, SourceMatch
 from authorizer.policy.operators import typed_key
+from authorizer.policy.sources import is_claim
 
 LintWarning = tuple[Loc, str]
 _TOKEN_ONLY_ABSENT = ("header.", "query.", "stage.", "path.", "cookie.", "context.")
@@ -226,8 +230,46 @@ class _Linter:
                         f"in braces: did you mean {meant!r}?",
                     )
 
+    # -- bearer tokens -----------------------------------------------------------------------
+    def tokens(self) -> Iterator[LintWarning]:
+        tokens = self.policy.tokens
+        if tokens is None:
+            return
+        reading = [r for r in self.policy.rules if any(is_claim(s) for s, _ in reads(r))]
+        if not reading:
+            yield ("tokens",), "no rule reads a claim (jwt.*): the token is never verified; drop `tokens:` or use it"
+            return
+        connect_only = all(r.routes and all(p.text == "$connect" for p in r.routes) for r in reading)
+        for i, carrier in enumerate(tokens.carriers):
+            if carrier.startswith("query.") and not connect_only:
+                yield (
+                    ("tokens", "from", i),
+                    f"{carrier} puts the token in the URL, and URLs land in access logs (API Gateway, CloudFront, "
+                    "proxies), where it can be replayed until it expires: send it in a header (a query string "
+                    "only for WebSocket $connect, whose browser clients cannot set one: scope those rules to $connect)",
+                )
+        if self.builtin_would_do(reading):
+            yield (
+                ("tokens",),
+                "every rule checks only the token's issuer, audience and scopes: an HTTP API's built-in JWT "
+                "authorizer (or a REST API's Cognito authorizer) does that without a Lambda; this policy earns its "
+                "place with claims beyond those, other request values, deny rules, or WebSocket $connect",
+            )
+
+    def builtin_would_do(self, reading: list[CompiledRule]) -> bool:
+        """Every rule allows on jwt.scopes / jwt.issuer checks alone (routes aside): no other source,
+        no comparison or JMESPath, no deny, no usage key, no $connect."""
+        for rule in self.policy.rules:
+            if rule.effect != "allow" or rule.usage_identifier_key is not None:
+                return False
+            if any(p.text == "$connect" for p in rule.routes or ()):
+                return False
+            if not all(isinstance(n, Check) and n.source in ("jwt.scopes", "jwt.issuer") for n in _leaves(rule)):
+                return False
+        return bool(reading)
+
     def run(self) -> list[LintWarning]:
-        warnings: list[LintWarning] = [*self.caching(), *self.express_style_routes()]
+        warnings: list[LintWarning] = [*self.caching(), *self.express_style_routes(), *self.tokens()]
         live: list[_Facts] = []
         for rule in self.policy.rules:
             conditions = tuple(_conjuncts(rule.conditions))
@@ -253,6 +295,17 @@ class _Linter:
                 )
             live.append(facts)
         return sorted(warnings, key=lambda w: (w[0][:2], w[1]))
+
+
+def _leaves(rule: CompiledRule) -> Iterator[Node]:
+    """Every condition of a rule inside `all` and `any` (a `not` is one, as a whole)."""
+    stack = list(rule.conditions)
+    while stack:
+        node = stack.pop()
+        if isinstance(node, AllOf | AnyOf):
+            stack.extend(node.children)
+        else:
+            yield node
 
 
 def lint(data: Mapping[str, Any], policy: CompiledPolicy) -> list[LintWarning]:

@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from authorizer import __version__
-from authorizer.policy.compiler import CompileErrors, compile_policy
+from authorizer.policy.compiler import CompileErrors, TokenOptions, compile_policy
 from authorizer.policy.errors import Loc, PolicyError, Problem, Severity
 from authorizer.policy.ir import CompiledPolicy
 from authorizer.policy.secrets import SecretLookup
@@ -158,8 +158,10 @@ def load(
     secrets: SecretLookup | None = None,
     validated: dict[str, Any] | None = None,
     parsed: tuple[Any, SourceMap] | None = None,
+    tokens: TokenOptions | None = None,
 ) -> LoadedPolicy:
-    """Parse (unless `parsed`), validate (unless `validated` data is given) and compile; raise PolicyError."""
+    """Parse (unless `parsed`), validate (unless `validated` data is given) and compile; raise PolicyError.
+    `tokens` says how a `tokens:` section's issuers are compiled (their keys replaced, the clock)."""
     _check_size(name, raw)
     smap: SourceMap | None = None
     if validated is None:
@@ -167,7 +169,8 @@ def load(
         validated = validate_data(name, data, smap)
     try:
         written = smap.written if smap is not None else None
-        compiled = compile_policy(validated, name=name, digest=digest_of(raw)[:12], secrets=secrets, written=written)
+        digest = digest_of(raw)[:12]
+        compiled = compile_policy(validated, name=name, digest=digest, secrets=secrets, written=written, tokens=tokens)
     except CompileErrors as exc:
         if smap is None:  # cached data failed to compile: positions from the text
             smap = parse(name, raw)[1]
@@ -182,7 +185,9 @@ def _located(name: str, loc: Loc, message: str, at_key: bool, smap: SourceMap) -
     return Problem(name, line, col, message)
 
 
-def load_file(path: str | Path, *, secrets: SecretLookup | None = None, use_cache: bool = True) -> LoadedPolicy:
+def load_file(
+    path: str | Path, *, secrets: SecretLookup | None = None, use_cache: bool = True, tokens: TokenOptions | None = None
+) -> LoadedPolicy:
     """Load a policy file; reuse (and refresh) the validated-data cache beside it."""
     path = Path(path)
     try:
@@ -191,7 +196,7 @@ def load_file(path: str | Path, *, secrets: SecretLookup | None = None, use_cach
         raise PolicyError([Problem(str(path), 1, 1, f"cannot read policy: {exc.strerror or exc}")]) from None
     digest = digest_of(raw)
     cached = _read_cache(path, digest) if use_cache else None
-    loaded = load(str(path), raw, secrets=secrets, validated=cached)
+    loaded = load(str(path), raw, secrets=secrets, validated=cached, tokens=tokens)
     if use_cache and cached is None:
         write_cache(path, digest, loaded.data)
     return loaded

@@ -38,6 +38,11 @@ class FromRequest(_Strict):
     """An output taken from the request, e.g. `{from: header.x-user}`."""
 
     from_: str = Field(alias="from", description="Identity source to copy the value from.")
+    join: StrictStr | None = Field(
+        None,
+        description="Outputs only: every value joined with this separator into one string, e.g. "
+        '`{from: jwt[cognito:groups], join: ","}` (an array claim, a repeated header).',
+    )
 
 
 class Operators(_Strict):
@@ -143,6 +148,58 @@ class Cache(_Strict):
     )
 
 
+class Jwks(_Strict):
+    """Where an issuer's public keys are: a key set packaged with the policy (used first), and/or its URL."""
+
+    file: StrictStr | None = Field(None, description="A JWKS file, relative to the policy (packaged beside it).")
+    url: StrictStr | None = Field(
+        None, description="The issuer's JWKS URL (https): fetched inside a request when a kid is not packaged."
+    )
+
+
+class CognitoPool(_Strict):
+    """An Amazon Cognito user pool: the issuer, the key set URL and RS256 follow from its id."""
+
+    user_pool_id: StrictStr = Field(description="REGION_ID, e.g. eu-west-1_AbCdEf123.")
+    client_ids: list[StrictStr] = Field(min_length=1, description="App client ids (aud, or client_id).")
+    token_use: Literal["id", "access"] | None = Field(None, description="Accept only id or only access tokens.")
+
+
+class TokenIssuer(_Strict):
+    """One issuer of bearer tokens: `cognito:`, or `issuer` with `audiences` (and `algorithms`)."""
+
+    cognito: CognitoPool | None = None
+    issuer: StrictStr | None = Field(None, description="Exactly the tokens' `iss` (a trailing slash counts).")
+    audiences: list[StrictStr] | None = Field(
+        None, description="`aud` must hold one of them; a token without `aud` needs its `client_id` among them."
+    )
+    algorithms: list[StrictStr] | None = Field(
+        None, description="Allowed algorithms (default RS256): RS/PS/ES 256-512, EdDSA; never HS* or none."
+    )
+    jwks: Jwks | None = Field(None, description="The issuer's keys (Cognito: the URL follows from the pool).")
+
+
+class TokensSection(_Strict):
+    """Bearer tokens (JWTs) verified against the issuers named here; rules read their claims as `jwt.*`."""
+
+    from_: list[StrictStr] = Field(
+        default_factory=lambda: ["token", "header.authorization"],
+        alias="from",
+        min_length=1,
+        description="Where the token travels (exactly one may hold it): token (a TOKEN authorizer's), "
+        "header.X, query.X, cookie.X.",
+    )
+    scheme: Literal["bearer", "raw"] = Field(
+        "bearer",
+        description="bearer: a header (or a TOKEN event's token) is `Bearer <jwt>`; raw: the value is the "
+        "token. Query parameters and cookies always carry the bare token.",
+    )
+    leeway: Number = Field(0, description="Seconds of clock skew allowed on exp, nbf and iat (at most 300).")
+    issuers: dict[Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_.:-]+$")], TokenIssuer] = Field(
+        min_length=1, description="The issuers, by the name `jwt.issuer` compares with."
+    )
+
+
 class Policy(_Strict):
     schema_: StrictStr | None = Field(None, alias="$schema")
     version: Literal[1]
@@ -160,6 +217,9 @@ class Policy(_Strict):
         None, description="The authorizer's result caching in API Gateway (informs `authorizer validate`)."
     )
     secrets: dict[str, SecretRef] = Field(default_factory=dict)
+    tokens: TokensSection | None = Field(
+        None, description="Bearer tokens (JWTs) verified against configured issuers; rules read `jwt.*`."
+    )
     redact: list[StrictStr] = Field(default_factory=list, description="More identity sources to redact in traces.")
     rules: list[Rule]
 

@@ -8,6 +8,7 @@ string counts as missing, as API Gateway counts it for identity sources.
 from __future__ import annotations
 
 import difflib
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -44,6 +45,16 @@ FIXED = {
     "arn.api": "API id",
     "arn.stage": "stage name",
 }
+# verified token claims (policy/claims.py, only for policies with a `tokens:` section): `jwt.a.b`
+# (dotted path), `jwt[name:with.dots]` (bracket form, segment by segment), and two derived sources
+CLAIMS = "jwt"
+DERIVED_CLAIMS = {
+    "jwt.scopes": "the token's scopes: `scope` split on spaces, then `scp`",
+    "jwt.issuer": "the name the policy gives the token's issuer (under tokens.issuers)",
+}
+CLAIM_PATTERN = r"jwt(?:\.[^.\[\]]+|\[[^\[\]]+\])+"  # what `when` keys and `from:` may name (the JSON Schema too)
+LIST_CLAIMS = frozenset({"cognito:groups", "cognito:roles", "groups", "roles", "amr"})  # arrays by convention
+_SEGMENT = re.compile(r"\.([^.\[\]]+)|\[([^\[\]]+)\]")
 _SENSITIVE_WORDS = (
     "auth",
     "token",
@@ -67,16 +78,52 @@ def suggest(word: str, choices: list[str]) -> str:
     return f"; did you mean {close[0]!r}?" if close else ""
 
 
+def claim_path(source: str) -> tuple[str, ...]:
+    """The claim names a `jwt` source reads, outermost first: `jwt.a.b` and `jwt[a][b]` → ("a", "b");
+    () for the derived `jwt.scopes` and `jwt.issuer`. SourceError when it is not a claim source."""
+    if source in DERIVED_CLAIMS:
+        return ()
+    rest = source[len(CLAIMS) :] if source.startswith(CLAIMS) else None
+    path: list[str] = []
+    at = 0
+    while rest is not None and at < len(rest):
+        match = _SEGMENT.match(rest, at)
+        if match is None:
+            break
+        path.append(match[1] if match[1] is not None else match[2])
+        at = match.end()
+    if rest is None or not rest or at < len(rest):
+        raise SourceError(
+            f"claim source {source!r} is malformed: write jwt.NAME, jwt.a.b for nested claims, or "
+            "jwt[name] for names holding '.', '[' or ']' (jwt[https://example.com/tenant])"
+        )
+    if rest.startswith((".scopes.", ".issuer.")):  # jwt.issuer.x: a claim named issuer, or a mistake
+        head = rest[1:].split(".", 1)[0]
+        raise SourceError(f"jwt.{head} is derived, not a claim: for a claim named {head!r} write jwt[{head}]...")
+    return tuple(path)
+
+
+def is_claim(source: str) -> bool:
+    """A `jwt.*` source (a verified token's claim, its scopes or its issuer's name)."""
+    return source.startswith(CLAIMS) and source[len(CLAIMS) : len(CLAIMS) + 1] in (".", "[")
+
+
 def check_source(source: str) -> tuple[str, str]:
-    """Split `family.name` (or a fixed source) and refuse what is not a source, with did-you-mean."""
+    """Split `family.name` (or a fixed source) and refuse what is not a source, with did-you-mean.
+    A claim source gives ("jwt", what follows `jwt`)."""
     if source in FIXED:
         return source, ""
+    if is_claim(source) or source == CLAIMS:
+        if source == CLAIMS:
+            raise SourceError("`jwt` needs a claim: jwt.sub, jwt[cognito:groups], jwt.scopes, jwt.issuer")
+        claim_path(source)
+        return CLAIMS, source[len(CLAIMS) :]
     family, dot, name = source.partition(".")
     if family in FAMILIES and dot and name:
         return family, name
     if family in FAMILIES:
         raise SourceError(f"identity source {source!r} needs a name after '{family}.'")
-    candidates = list(FIXED) + [f"{f}.{name}" if name else f"{f}.NAME" for f in FAMILIES]
+    candidates = list(FIXED) + [f"{f}.{name}" if name else f"{f}.NAME" for f in (*FAMILIES, CLAIMS)]
     hint = suggest(source, candidates) or suggest(family, [*FAMILIES, *FIXED])
     if not hint and family in ("headers", "querystring", "query_string", "stageVariables", "requestContext"):
         hint = "; families are header., query., stage., path., cookie., context."
@@ -84,16 +131,30 @@ def check_source(source: str) -> tuple[str, str]:
 
 
 def source_key(source: str) -> str:
-    """One name per source: `header.X-Key` and `header.x-key` are one header (what `Lookup.key` names)."""
+    """One name per source: `header.X-Key` and `header.x-key` are one header, `jwt.a.b` and `jwt[a][b]`
+    one claim, written `jwt[a][b]` (what `Lookup.key` names)."""
+    if is_claim(source) and source not in DERIVED_CLAIMS:
+        try:
+            return CLAIMS + "".join(f"[{name}]" for name in claim_path(source))
+        except SourceError:
+            return source
     family, dot, name = source.partition(".")
     return f"header.{name.lower()}" if family == "header" and dot else source
 
 
 def is_sensitive(source: str, extra: frozenset[str] = frozenset()) -> bool:
-    """Secret-looking by its name (tokens, keys, cookies, ...), or named in `extra` (any spelling of a
-    header). A policy adds the sources compared with a secret (`CompiledPolicy.sensitive`)."""
+    """Secret-looking by its name (tokens, keys, cookies, ...), a claim about the person (`jwt.email`,
+    tokens.claims.PERSONAL_CLAIMS), or named in `extra` (any spelling of a header). A policy adds the
+    sources compared with a secret and where its token travels (`CompiledPolicy.sensitive`)."""
     if source == "token" or source_key(source) in {source_key(e) for e in extra}:
         return True
+    if is_claim(source):  # claims are signed, not secret; those about the person are redacted
+        from authorizer.tokens.claims import PERSONAL_CLAIMS  # only token policies name claims
+
+        try:
+            return any(name in PERSONAL_CLAIMS for name in claim_path(source))
+        except SourceError:
+            return True
     family, _, name = source.partition(".")
     if family == "cookie":
         return True
@@ -120,22 +181,43 @@ def _nonempty(values: Values | None) -> Values | None:
 
 
 @dataclass(frozen=True, slots=True)
+class Basis:
+    """A value several sources are read from, computed at most once per request (the verified token):
+    kept in `Request.found` under `key`. `missing_because` says why a source read from it is missing
+    (a reason code such as `token.expired`), for traces and the decision's reason; None if it is not."""
+
+    key: str
+    compute: Callable[[dict[str, Any], EventKind, ExecuteApiArn], Any]
+    missing_because: Callable[[Any], str | None]
+
+
+@dataclass(frozen=True, slots=True)
 class Lookup:
     """How one source is read from a raw event (already classified: kind and parsed ARN).
 
     `key` names what is read: `header.X-Key` and `header.x-key` share one. `from_value_maps` marks
     the headers, query string and cookies: a scan of a map worth remembering within a request, and
-    maps that must agree (readers.py) wherever the policy reads them.
+    maps that must agree (readers.py) wherever the policy reads them. With a `basis`, the source is
+    `take(basis value)`: the basis is computed once per request by whichever reads it first (`read`
+    alone computes it afresh: right, but without the memo).
     """
 
     key: str
     read: Reader
     from_value_maps: bool = False
+    basis: Basis | None = None
+    take: Callable[[Any], Values | None] | None = None
 
 
 def lookup(source: str) -> Lookup:
-    """The lookup for one source (already checked by check_source)."""
+    """The lookup for one source (already checked by check_source); a claim's is the policy's
+    (policy/claims.py), since it needs the policy's issuers."""
     family, name = check_source(source)
+    if family == CLAIMS:
+        raise SourceError(
+            f"{source} reads a verified token: declare where the token travels and who issues it under "
+            "`tokens:` (from, issuers)"
+        )
     if family == "header":
         key = name.lower()
 
@@ -190,17 +272,35 @@ def lookup(source: str) -> Lookup:
 
 
 def getter(source: str) -> Getter:
-    """A Request → values function for one source; map scans are remembered in `Request.found`."""
-    source_lookup = lookup(source)
-    found_as, read = source_lookup.key, source_lookup.read
-    if not source_lookup.from_value_maps:
+    """A Request → values function for one source of any policy (not `jwt.*`: see `getter_of`)."""
+    return getter_of(lookup(source))
+
+
+def getter_of(found: Lookup) -> Getter:
+    """A Request → values function for a lookup; map scans and bases are remembered in `Request.found`."""
+    found_as, read = found.key, found.read
+    basis, take = found.basis, found.take
+    if basis is not None and take is not None:
+        basis_key, compute = basis.key, basis.compute
+
+        def derived(r: Request) -> Values | None:
+            memo = r.found
+            if found_as in memo:
+                return memo[found_as]  # type: ignore[no-any-return]
+            value = memo[basis_key] if basis_key in memo else compute(r.event, r.kind, r.arn)
+            memo[basis_key] = value
+            memo[found_as] = values = take(value)
+            return values
+
+        return derived
+    if not found.from_value_maps:
         return lambda r: read(r.event, r.kind, r.arn)
 
     def remembered(r: Request) -> Values | None:
-        found = r.found
-        if found_as in found:  # read by an earlier rule (or the index) in this request
-            return found[found_as]
-        found[found_as] = values = read(r.event, r.kind, r.arn)
+        memo = r.found
+        if found_as in memo:  # read by an earlier rule (or the index) in this request
+            return memo[found_as]  # type: ignore[no-any-return]
+        memo[found_as] = values = read(r.event, r.kind, r.arn)
         return values
 
     return remembered

@@ -81,6 +81,8 @@ def describe_entry(entry: TraceEntry, locate: Locate) -> str:
     if entry.source == "jmespath":
         return f"jmespath {_show(entry.expected)} did not yield true{outcome} ({at})"
     actual = "nothing" if entry.outcome == "missing" else _show(entry.actual)
+    if entry.because is not None:  # why it is missing: the token's reason code
+        outcome = f" (missing: {entry.because})"
     return f"{entry.source} {entry.op} {_show(entry.expected)}: got {actual}{outcome} ({at})"
 
 

@@ -12,6 +12,7 @@ from typing import Literal, NamedTuple
 Reason = Literal[
     "token.missing",
     "token.multiple",
+    "token.scheme",
     "token.too_large",
     "token.malformed",
     "token.encrypted",
@@ -32,6 +33,7 @@ Reason = Literal[
 REASONS: dict[Reason, str] = {
     "token.missing": "no token was sent",
     "token.multiple": "more than one token was sent",
+    "token.scheme": "the token was not sent with the policy's scheme (`Bearer <token>` in a header, bare elsewhere)",
     "token.too_large": "the token is longer than the size limit",
     "token.malformed": "not a compact JWS: three canonical base64url parts holding JSON objects without "
     "duplicate names or non-numbers",
