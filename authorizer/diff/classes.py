@@ -25,7 +25,7 @@ from authorizer.policy.ir import AllOf, AnyOf, Check, CompiledRule, JmesCheck, N
 from authorizer.policy.lint import argument
 from authorizer.policy.load import LoadedPolicy
 from authorizer.policy.operators import as_float
-from authorizer.policy.sources import REDACTED, source_key
+from authorizer.policy.sources import REDACTED, is_claim, source_key
 
 Value = tuple[Any, ...] | None  # the values a source holds; None: missing
 Route = tuple[str, str]  # (method, concrete path)
@@ -139,6 +139,10 @@ def _cidr_edges(networks: list[str]) -> list[str]:
     return out
 
 
+def _named(node: Check | SourceMatch) -> tuple[str, ...]:
+    return (node.source, node.other) if isinstance(node, SourceMatch) else (node.source,)
+
+
 class _Builder:
     def __init__(self, old: LoadedPolicy, new: LoadedPolicy) -> None:
         self.versions = (old, new)
@@ -152,7 +156,10 @@ class _Builder:
 
     def rule(self, rule: CompiledRule, loaded: LoadedPolicy) -> None:
         for node in walk(rule.conditions):
-            if isinstance(node, JmesCheck):
+            if not isinstance(node, JmesCheck) and any(is_claim(s) for s in _named(node)):
+                reason = "claims of a verified token are not generated (requests carry no token): not searched for"
+                self.note(loaded.where(node.loc), f"{node.source} {node.op}", reason)
+            elif isinstance(node, JmesCheck):
                 reason = "JMESPath is not analysed: covered by the generated requests (and samples) and the corpus only"
                 shown = REDACTED if node.sensitive else repr(node.expression)
                 self.note(loaded.where(node.loc), f"jmespath {shown}", reason)
@@ -168,7 +175,7 @@ class _Builder:
         if rule.usage_identifier_key is not None:
             outputs.append(rule.usage_identifier_key)
         for out in outputs:
-            if out.source is not None:
+            if out.source is not None and not is_claim(out.source):
                 self.outputs[out.source] = self.outputs.get(out.source, False) or out.sensitive
 
     def note(self, at: str, condition: str, reason: str) -> None:
