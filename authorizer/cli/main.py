@@ -21,6 +21,7 @@ COMMANDS = {
     "demo": "authorizer.cli.demo_cmd",
     "serve": "authorizer.cli.serve_cmd",
     "diff": "authorizer.cli.diff_cmd",
+    "token": "authorizer.cli.token_cmd",
 }
 
 

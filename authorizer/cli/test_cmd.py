@@ -1,4 +1,5 @@
-"""`authorizer test [PATH...] [--coverage] [--min-coverage N] [--junit FILE] [-v]`: run policy test suites.
+"""`authorizer test [PATH...] [--coverage] [--min-coverage N] [--junit FILE] [--token-attacks] [-v]`: run policy
+test suites.
 
 Suites are YAML files with `cases` (by convention in `policies/tests/`); folders are searched for
 them. Every failure is printed with a readable diff and why each rule did or did not match; the
@@ -31,6 +32,12 @@ def register(subparsers: Any) -> None:
     p.add_argument("--coverage", action="store_true", help="report rules and conditions the cases exercised")
     p.add_argument("--min-coverage", type=float, metavar="N", help="fail when any policy's coverage is below N percent")
     p.add_argument("--junit", metavar="FILE", help="also write the results as JUnit XML")
+    p.add_argument(
+        "--token-attacks",
+        action="store_true",
+        help="also send the token attack battery (alg none, HS256 with the public key, foreign keys, ...) in place "
+        "of the token of every passing case that allows with one; any allow fails the run",
+    )
     p.add_argument("-v", "--verbose", action="store_true", help="list passing cases too")
     p.set_defaults(run=run)
 
@@ -76,6 +83,19 @@ def run(args: argparse.Namespace) -> int:
     for name in untested:
         print(f"{name}:1:1: warning: no test case names this policy")
     code = EXIT_OK
+    if args.token_attacks:
+        from authorizer.testing.attacks import token_attacks
+
+        reports = token_attacks(results, policies)
+        print(
+            "\n".join(
+                ["token attacks:", *(f"  {r.line()}" for r in reports)]
+                if reports
+                else ["token attacks: no policy tested has tokens"]
+            )
+        )
+        if not all(r.passed for r in reports):
+            code = EXIT_FINDINGS
     if args.coverage or args.min_coverage is not None:
         from authorizer.testing.coverage import coverage_report
 

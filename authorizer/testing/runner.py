@@ -3,7 +3,8 @@
 Each case goes through `decide.evaluate` twice: once as the Lambda's record path decides (the
 decision that is asserted, index included) and once explained (the trace for coverage and for
 "why" on failure); the two must agree. Secrets come only from the suite file, never from the
-environment or AWS, so a run is hermetic.
+environment or AWS, so a run is hermetic; so do the keys of the policies' token issuers (per-run
+test keys, testing/tokens.py), which sign the tokens cases state.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from authorizer.policy.sources import REDACTED
 from authorizer.testing.compare import compare
 from authorizer.testing.explanation import explain_rules, render_text
 from authorizer.testing.suite import RunnableCase
+from authorizer.testing.tokens import SuiteKeys, TokenProblem
 
 
 @dataclass(slots=True)
@@ -36,17 +38,18 @@ class Policies:
 
     def __init__(self) -> None:
         self._loaded: dict[tuple[Path, tuple[tuple[str, str], ...]], PolicyUnderTest] = {}
+        self.keys = SuiteKeys()
 
     def get(self, path: Path, secrets: dict[str, str], name: str) -> PolicyUnderTest:
         key = (path.resolve(), tuple(sorted(secrets.items())))
         if key not in self._loaded:
-            self._loaded[key] = self._load(path, dict(secrets), name)
+            self._loaded[key] = self._load(path, dict(secrets), name, self.keys)
         return self._loaded[key]
 
     @staticmethod
-    def _load(path: Path, secrets: dict[str, str], name: str) -> PolicyUnderTest:
+    def _load(path: Path, secrets: dict[str, str], name: str, keys: SuiteKeys) -> PolicyUnderTest:
         try:
-            loaded = load(name, path.read_bytes(), secrets=secrets.get)
+            loaded = load(name, path.read_bytes(), secrets=secrets.get, tokens=keys.options())
         except OSError as exc:
             return PolicyUnderTest(path, name, None, [Problem(name, 1, 1, f"cannot read: {exc.strerror or exc}")])
         except PolicyError as exc:
@@ -139,8 +142,14 @@ def run_case(case: RunnableCase, policies: Policies, display_name: str) -> CaseR
         lines = ["policy does not load:", *(f"  {p}" for p in policy.problems)]
         return CaseResult(case, policy, lines, [], time.perf_counter() - started)
     compiled = policy.loaded.policy
-    decision, request, response = evaluate(case.event, compiled, case.response_format)
-    explained, _, explained_response = evaluate(case.event, compiled, case.response_format, explained=True)
+    event = case.event
+    if case.token is not None and case.spec is not None and case.kind is not None:
+        try:
+            event = policies.keys.event(case.spec, case.kind, case.token, compiled.tokens)
+        except TokenProblem as exc:
+            return CaseResult(case, policy, [f"token: {exc}"], [], time.perf_counter() - started)
+    decision, request, response = evaluate(event, compiled, case.response_format)
+    explained, _, explained_response = evaluate(event, compiled, case.response_format, explained=True)
     actual = _observed(decision, response)
     lines = compare(*_shown(case.expect, actual, decision)) if compare(case.expect, actual) else []
     if _observed(explained, explained_response) != actual:

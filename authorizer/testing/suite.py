@@ -4,6 +4,8 @@ loading one file into runnable cases, every problem reported as file:line:col li
 A case is a request and the decision expected. The request is either a fixture file (a full event)
 or a compact description (headers, query, stage variables, context, route, ...) that
 `authorizer.event.builder.RequestSpec` expands into the exact event API Gateway sends for each `kind`.
+A described request may carry a bearer token (`token:` claims): the runner mints it with per-run
+test keys that replace the policy's issuers' key sets (testing/tokens.py).
 """
 
 from __future__ import annotations
@@ -12,9 +14,9 @@ import json
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StrictStr, ValidationError
+from pydantic import AllowInfNan, BaseModel, ConfigDict, Field, StrictBool, StrictInt, StrictStr, ValidationError
 
 from authorizer.event.builder import RequestSpec
 from authorizer.policy.errors import Problem
@@ -55,6 +57,30 @@ class CompactRequest(_Strict):
     stage: StrictStr | None = Field(None, description="Stage name (default dev).")
 
 
+class Token(_Strict):
+    """A bearer token the runner mints for the case, signed with a per-run test key of the issuer (the
+    policy's key sets are replaced by those keys for the run: nothing is fetched)."""
+
+    issuer: StrictStr | None = Field(
+        None, description="The issuer's name under the policy's tokens.issuers (default: its only one)."
+    )
+    claims: dict[str, Any] = Field(
+        default_factory=dict,
+        description="Claims over the issuer's own (iss, aud or a Cognito access token's client_id, token_use, "
+        "iat, exp); null removes one.",
+    )
+    expires_in: StrictInt | Annotated[float, Field(strict=True), AllowInfNan(False)] = Field(
+        3600, description="Seconds from now until exp (negative: already expired)."
+    )
+    in_: StrictStr | None = Field(
+        None,
+        alias="in",
+        description="Where it travels: one of the policy's tokens.from (default: the first but `token`; a TOKEN "
+        "event carries it as its token). A header gets `Bearer ` under `scheme: bearer`.",
+    )
+    forged: StrictBool = Field(False, description="Signed by another key under the issuer's kid (must be refused).")
+
+
 class Expect(_Strict):
     """The decision expected. Only the keys written are compared (`rule: null` asserts that no rule
     decided; `response: null` that the handler raises Unauthorized)."""
@@ -72,6 +98,7 @@ class Expect(_Strict):
 class Defaults(_Strict):
     kind: Kind | list[Kind] | None = None
     request: CompactRequest | None = None
+    token: Token | None = None
     response_format: Literal["iam", "simple"] | None = None
 
 
@@ -85,6 +112,9 @@ class Case(_Strict):
     request: CompactRequest | None = None
     event: StrictStr | None = Field(
         None, description="An event JSON file (relative to this file) instead of `request`."
+    )
+    token: Token | None = Field(
+        None, description="A bearer token minted for the request (null: none, whatever the defaults say)."
     )
     response_format: Literal["iam", "simple"] | None = Field(
         None, description="HTTP API 2.0 response format, as AUTHORIZER_RESPONSE would set it."
@@ -120,6 +150,8 @@ class RunnableCase:
     secrets: dict[str, str] = field(default_factory=dict)
     response_format: Literal["iam", "simple"] | None = None
     spec: RequestSpec | None = None  # the request described (None for an event file): other kinds can be built from it
+    kind: str | None = None  # the kind `event` was built as, from `spec`
+    token: dict[str, Any] | None = None  # `Token`'s fields: the runner mints it and builds the event again
 
 
 @dataclass(slots=True)
@@ -210,14 +242,18 @@ def load_suite(path: Path) -> LoadedSuite:
         expect = case.expect.model_dump(exclude_unset=True)
         if case.expect.effect == "allow" and "rule" not in expect:
             problem((*loc, "expect"), f"case {case.name!r} expects allow but names no rule", warning=True)
-        events: list[tuple[str, Any]] = []
+        events: list[tuple[str, str | None, Any]] = []
         spec: RequestSpec | None = None
+        token = case.token if "token" in case.model_fields_set else defaults.token
         if case.event is not None:
             if case.request is not None or case.kind is not None:
                 problem((*loc, "event"), "give either `event` (a file) or `request` and `kind`, not both")
                 continue
+            if case.token is not None:
+                problem((*loc, "token"), "a token is minted into a described `request`; an event file carries its own")
+                continue
             try:
-                events.append(("", _read_event(base / case.event)))
+                events.append(("", None, _read_event(base / case.event)))
             except (OSError, ValueError) as exc:
                 problem((*loc, "event"), f"cannot read event {case.event!r}: {getattr(exc, 'strerror', None) or exc}")
                 continue
@@ -225,8 +261,8 @@ def load_suite(path: Path) -> LoadedSuite:
             own = case.request.model_dump(exclude_unset=True) if case.request else {}
             spec = RequestSpec(**{k: v for k, v in _merge(default_request, own).items() if v is not None})
             kinds = _kinds(case.kind) or _kinds(defaults.kind) or ["rest"]
-            events += [(kind if len(kinds) > 1 else "", spec.to_event(kind)) for kind in kinds]
-        for label, event in events:
+            events += [(kind if len(kinds) > 1 else "", kind, spec.to_event(kind)) for kind in kinds]
+        for label, kind, event in events:
             loaded.cases.append(
                 RunnableCase(
                     suite=str(path),
@@ -238,6 +274,8 @@ def load_suite(path: Path) -> LoadedSuite:
                     secrets=dict(suite.secrets),
                     response_format=case.response_format or defaults.response_format,
                     spec=spec,
+                    kind=kind,
+                    token=token.model_dump(by_alias=True) if token is not None and spec is not None else None,
                 )
             )
     return loaded

@@ -7,7 +7,10 @@ and path-like `kid`s, `crit`, JWE, nested tokens, duplicate or non-numeric `exp`
 base64, tampered signatures and payloads, weak keys and wrong curves, issuer and audience
 near-misses, future `nbf`/`iat`, oversized and doubled tokens. With `signer` (the issuer's own
 development key for that kid) the flawed tokens are otherwise validly signed, so each one fails
-for its own flaw; without it they are signed by an attacker's key. Every token must fail.
+for its own flaw; without it they are signed by an attacker's key. Every token must fail. `claims`
+adds the claims a policy's rules look for (groups, tenant, ...), so that each attack would open what
+a valid token opens; the claims the attacks are about (iss, aud, client_id, exp, nbf, iat,
+token_use) stay the battery's.
 """
 
 from __future__ import annotations
@@ -56,25 +59,35 @@ def _noncanonical(token: str) -> str | None:
     return None
 
 
+_ABOUT = frozenset({"iss", "aud", "client_id", "exp", "nbf", "iat", "token_use"})  # what the attacks vary
+
+
 def battery(
-    issuer: IssuerConfig, public_jwk: Mapping[str, Any], *, signer: DevKey | None = None, now: float | None = None
+    issuer: IssuerConfig,
+    public_jwk: Mapping[str, Any],
+    *,
+    signer: DevKey | None = None,
+    now: float | None = None,
+    claims: Mapping[str, Any] | None = None,
 ) -> Iterator[tuple[str, str]]:
     """(attack name, token) pairs against `issuer` and its key `public_jwk`; all must be refused."""
+    extra = {name: value for name, value in (claims or {}).items() if name not in _ABOUT}
     now = time.time() if now is None else now
     target = from_jwk(dict(public_jwk))
     kid, alg = target.kid, target.alg
     legit = signer or DevKey.generate(alg, kid)  # without the issuer's key: an attacker's, under its kid
     attacker = DevKey.generate(alg, "attacker")
     aud = issuer.audiences[0] if issuer.audiences else "audience"
-    claims: dict[str, Any] = {
+    body: dict[str, Any] = {
         "iss": issuer.issuer,
         "aud": aud,
         "sub": "attacker",
         "iat": int(now),
         "exp": int(now) + 600,
+        **extra,
     }
     if issuer.token_use:
-        claims["token_use"] = issuer.token_use
+        body["token_use"] = issuer.token_use
     header = {"alg": alg, "kid": kid, "typ": "JWT"}
     late = int(now) + 3600  # beyond any leeway (at most 300 s)
 
@@ -86,18 +99,18 @@ def battery(
     ) -> str:
         if head is None:
             head = {**header, "alg": key.alg, **(extra_header or {})}
-        return compact(head, claims if payload is None else payload, key.sign)
+        return compact(head, body if payload is None else payload, key.sign)
 
     def changed(**members: Any) -> dict[str, Any]:
-        return {name: value for name, value in {**claims, **members}.items() if value is not None}
+        return {name: value for name, value in {**body, **members}.items() if value is not None}
 
     good = signed()
     public_pem = from_jwk_pem(public_jwk)
     # algorithm confusion
-    yield "alg_none", compact({"alg": "none", "kid": kid}, claims, lambda data: b"")
-    yield "alg_none_capitalised", compact({"alg": "None", "kid": kid}, claims, lambda data: b"")
-    yield "alg_hs256_public_key_pem", compact({"alg": "HS256", "kid": kid}, claims, _hs256(public_pem))
-    yield "alg_hs256_public_key_jwk", compact({"alg": "HS256", "kid": kid}, claims, _hs256(_json(public_jwk)))
+    yield "alg_none", compact({"alg": "none", "kid": kid}, body, lambda data: b"")
+    yield "alg_none_capitalised", compact({"alg": "None", "kid": kid}, body, lambda data: b"")
+    yield "alg_hs256_public_key_pem", compact({"alg": "HS256", "kid": kid}, body, _hs256(public_pem))
+    yield "alg_hs256_public_key_jwk", compact({"alg": "HS256", "kid": kid}, body, _hs256(_json(public_jwk)))
     other = {
         "RS256": "RS512",
         "RS384": "RS256",
@@ -139,7 +152,7 @@ def battery(
     )
     yield "jwe_header_in_three_parts", signed({"enc": "A256GCM"})
     # JSON and base64 tricks
-    payload_members = [(name, json.dumps(value)) for name, value in claims.items() if name != "exp"]
+    payload_members = [(name, json.dumps(value)) for name, value in body.items() if name != "exp"]
     yield "exp_duplicate", signed(payload=_raw(("exp", str(int(now) - 3600)), *payload_members, ("exp", str(late))))
     yield "alg_duplicate", signed(head=_raw(("alg", '"none"'), ("kid", json.dumps(kid)), ("alg", json.dumps(alg))))
     yield "exp_nan", signed(payload=_raw(*payload_members, ("exp", "NaN")))
@@ -149,7 +162,7 @@ def battery(
     yield "exp_missing", signed(payload=changed(exp=None))
     yield "exp_passed", signed(payload=changed(exp=int(now) - 3600))
     yield "payload_not_an_object", signed(payload=b"[]")
-    yield "payload_utf16", signed(payload=json.dumps(claims).encode("utf-16"))
+    yield "payload_utf16", signed(payload=json.dumps(body).encode("utf-16"))
     noncanonical = _noncanonical(good)
     if noncanonical:
         yield "base64_noncanonical_bits", noncanonical

@@ -1,9 +1,12 @@
 """Development keys and tokens: for test suites, local serving and the attack battery.
 
 `DevKey.generate()` makes a key pair; `jwks(...)`/`write_jwks` publish its public half as a key
-set an issuer configuration can package; `mint(key, claims)` signs a token. Tokens are built with
-the same compact form the verifier reads (raw r‖s for ECDSA). Never a production signer: the
-private key lives in memory, or in the PEM file you choose to write.
+set an issuer configuration can package; `mint(key, claims)` signs a token, `mint_for(config,
+key, claims)` one that issuer would accept. `KeyFolder` keeps one development key per issuer name
+in a folder (`authorizer token mint` and `authorizer serve` share `.authorizer/dev-keys/`; test
+suites use a temporary one per run). Tokens are built with the same compact form the verifier
+reads (raw r‖s for ECDSA). Never a production signer: the private key lives in memory, or in the
+PEM file you choose to write.
 """
 
 from __future__ import annotations
@@ -20,6 +23,9 @@ from cryptography.hazmat.primitives.asymmetric import ec, ed448, ed25519, paddin
 from cryptography.hazmat.primitives.asymmetric.utils import decode_dss_signature
 
 from authorizer.tokens import b64
+from authorizer.tokens.verify import IssuerConfig
+
+DEV_KEYS = Path(".authorizer") / "dev-keys"  # relative to the working directory; git-ignored
 
 _HASHES: dict[str, Callable[[], hashes.HashAlgorithm]] = {
     "256": hashes.SHA256,
@@ -157,3 +163,57 @@ def mint(
     issued = int(time.time() if now is None else now)
     body = {"iat": issued, **({} if expires_in is None else {"exp": issued + int(expires_in)}), **claims}
     return compact({"alg": key.alg, "kid": key.kid, "typ": "JWT", **(header or {})}, body, key.sign)
+
+
+def mint_for(
+    config: IssuerConfig,
+    key: DevKey,
+    claims: Mapping[str, Any],
+    *,
+    now: float | None = None,
+    expires_in: float = 3600,
+) -> str:
+    """A token `config`'s issuer accepts when `key` is among its keys: `iss`, the first audience as the
+    issuer checks it (`client_id` for a Cognito access token, else `aud`), `token_use` when configured,
+    then `claims` over them (a None value removes one)."""
+    audience = "client_id" if config.token_use == "access" else "aud"
+    standard: dict[str, Any] = {"iss": config.issuer, audience: config.audiences[0] if config.audiences else None}
+    if config.token_use is not None:
+        standard["token_use"] = config.token_use
+    issued = int(time.time() if now is None else now)
+    body = {"iat": issued, "exp": issued + int(expires_in), **standard, **claims}
+    return mint(key, {k: v for k, v in body.items() if v is not None}, now=issued, expires_in=None)
+
+
+class KeyFolder:
+    """Development keys kept in a folder, one per issuer name and algorithm: `NAME.ALG.pem` (the private
+    key, readable by its owner only) and `NAME.ALG.jwks.json` (its public half, the issuer's key set)."""
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+
+    def __repr__(self) -> str:
+        return f"KeyFolder({str(self.folder)!r})"
+
+    def _path(self, name: str, alg: str, suffix: str) -> Path:
+        return self.folder / (f"{name}.{alg}".replace(":", "_").replace("/", "_") + suffix)
+
+    def key(self, name: str, alg: str) -> DevKey:
+        """The issuer's development key for `alg`, made (and written) on first use; kid: its thumbprint."""
+        pem = self._path(name, alg, ".pem")
+        if pem.is_file():
+            key = DevKey.from_pem(pem.read_bytes(), alg, "")
+            key.kid = key.thumbprint()
+            return key
+        key = DevKey.generate(alg)
+        self.folder.mkdir(parents=True, exist_ok=True)
+        pem.touch(mode=0o600)
+        pem.write_bytes(key.private_pem())
+        write_jwks(self._path(name, alg, ".jwks.json"), [key])
+        return key
+
+    def jwks(self, name: str, config: IssuerConfig) -> Path:
+        """The key set of the issuer's development key (for its first algorithm): what replaces its own."""
+        alg = config.algorithms[0] if config.algorithms else "RS256"
+        self.key(name, alg)
+        return self._path(name, alg, ".jwks.json")
