@@ -14,6 +14,7 @@ REPO = Path(__file__).resolve().parent.parent
 POLICIES = REPO / "policies"
 SECRETS = {"CHAT_TICKET": "demo-ticket", "OPS_API_KEY": "demo-ops-key"}  # what the shipped events carry
 SHIPPED = ("example", "api-keys", "http-routes", "websocket-chat")
+WITH_TOKENS = ("cognito-rest", "websocket-tokens")  # their sample tokens verify with the packaged key sets
 
 # The AWS docs' REST authorizer sample (aws-lambda-go apigw-custom-auth-request-type-request.json),
 # without its HeaderAuth1: the headers every request carries whatever the policy reads.

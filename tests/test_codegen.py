@@ -40,7 +40,7 @@ from authorizer.policy.load import load
 from authorizer.settings import Settings
 from authorizer.stores.base import StaticPolicyStore
 from benchmarks.events import SECRETS as SHIPPED_SECRETS
-from benchmarks.events import SHIPPED, realistic_events, shipped_events
+from benchmarks.events import SHIPPED, WITH_TOKENS, realistic_events, shipped_events
 from tests.conftest import FIXTURES, POLICIES, all_fixture_paths, compile_yaml, generated_response, load_fixture
 from tests.test_reference_strategies import compile_data, events, policies
 from tests.token_strategies import compile_token_policy, token_events, token_policies
@@ -139,10 +139,10 @@ def shipped_secrets(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 @pytest.mark.parametrize("mode", sorted(MODES))
-@pytest.mark.parametrize("name", SHIPPED)
+@pytest.mark.parametrize("name", SHIPPED + WITH_TOKENS)
 def test_shipped_policies_are_answered_by_the_fast_path(name: str, mode: str, shipped_secrets: None) -> None:
     path = POLICIES / f"{name}.yaml"
-    policy = load(path.name, path.read_bytes()).policy
+    policy = load(str(path), path.read_bytes()).policy  # key sets are read beside the policy
     items = shipped_events(name) + realistic_events(name)
     effects = set()
     for item in items:
