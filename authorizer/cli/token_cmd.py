@@ -95,7 +95,7 @@ def run(args: argparse.Namespace) -> int:
     tokens = loaded.policy.tokens
     names = list(tokens.issuers) if tokens is not None else []
     name = args.issuer or (names[0] if len(names) == 1 else None)
-    if tokens is None or name not in tokens.issuers:
+    if tokens is None or name is None or name not in tokens.issuers:
         wanted = f"no issuer {args.issuer!r}" if args.issuer else "name an issuer (--issuer)"
         why = f"{wanted}; its issuers: {', '.join(names)}" if names else "it has no `tokens:` section"
         print(f"authorizer token: {args.policy}: {why}", file=sys.stderr)
