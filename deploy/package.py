@@ -3,10 +3,12 @@
 build/authorizer-<stage>.zip (or, with --output-dir, a directory: what `sam build` runs through the
 Makefile's build-AuthorizerFunction target) holds, at its root: the `authorizer` package; its runtime
 dependencies as wheels for the Lambda runtime's Python and architecture (never boto3/botocore,
-which the runtime provides); the stage's policy as `policy.yaml` (AUTHORIZER_POLICY's default),
-validated first, with its validated-data cache so that a cold start never imports pydantic; and
-.pyc files compiled ahead when an interpreter of the target version is at hand, since the Lambda
-task root is read-only and would otherwise compile every module again at each cold start.
+which the runtime provides), with the `tokens` extra (`cryptography`) only when the policy verifies
+tokens; the stage's policy as `policy.yaml` (AUTHORIZER_POLICY's default), validated first, with its
+validated-data cache so that a cold start never imports pydantic, and the key sets its issuers
+package (`jwks.file`, relative to the policy, kept at the same place relative to `policy.yaml`);
+and .pyc files compiled ahead when an interpreter of the target version is at hand, since the
+Lambda task root is read-only and would otherwise compile every module again at each cold start.
 
 The zip is reproducible (sorted entries, fixed timestamps): the same inputs give the same bytes,
 so `sam deploy` does not publish a new version for an unchanged build. build/template-<stage>.yaml
@@ -27,8 +29,9 @@ import sys
 import tempfile
 import tomllib
 import zipfile
-from collections.abc import Iterator, Sequence
-from pathlib import Path
+from collections.abc import Iterator, Mapping, Sequence
+from pathlib import Path, PurePosixPath
+from typing import Any, NamedTuple
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))  # run as a script from anywhere: the package being packaged
@@ -66,11 +69,12 @@ def stage_policy(stage: str, policy: Path | None) -> Path:
     return path
 
 
-def runtime_dependencies() -> list[str]:
-    """[project].dependencies of pyproject.toml: one list, shared with `pip install .`."""
+def runtime_dependencies(extras: Sequence[str] = ()) -> list[str]:
+    """[project].dependencies of pyproject.toml, and those of the optional groups `extras` names: the
+    lists `pip install .[extra]` reads."""
     with (REPO / "pyproject.toml").open("rb") as file:
-        dependencies: list[str] = tomllib.load(file)["project"]["dependencies"]
-    return dependencies
+        project = tomllib.load(file)["project"]
+    return [*project["dependencies"], *(d for extra in extras for d in project["optional-dependencies"][extra])]
 
 
 def platforms(python_version: str, arch: str) -> list[str]:
@@ -82,13 +86,13 @@ def platforms(python_version: str, arch: str) -> list[str]:
     return tags
 
 
-def install_dependencies(target: Path, python_version: str, arch: str) -> None:
+def install_dependencies(target: Path, python_version: str, arch: str, extras: Sequence[str] = ()) -> None:
     command = [sys.executable, "-m", "pip", "install", "--quiet", "--disable-pip-version-check", "--no-compile"]
     command += ["--target", str(target), "--implementation", "cp", "--python-version", python_version]
     command += ["--only-binary=:all:"]
     for tag in platforms(python_version, arch):
         command += ["--platform", tag]
-    result = subprocess.run(command + runtime_dependencies(), capture_output=True, text=True)
+    result = subprocess.run(command + runtime_dependencies(extras), capture_output=True, text=True)
     if result.returncode != 0:
         raise BuildError(f"pip could not install the dependencies:\n{result.stderr.strip()}")
     for name in PROVIDED_BY_RUNTIME + NOT_SHIPPED:
@@ -111,14 +115,41 @@ def validate(source: Path) -> None:
         raise InvalidPolicy(source)
 
 
-def bundle_policy(source: Path, target: Path) -> str:
-    """Write the policy with its validated-data cache (PolicyError if it does not load after all)."""
+class Bundled(NamedTuple):
+    advice: str  # whether the authorizer cache may be on (the analysis `authorizer validate` warns from)
+    extras: tuple[str, ...]  # the optional dependency groups the policy needs
+    key_sets: tuple[str, ...]  # the key set files packaged beside it
+
+
+def bundle_policy(source: Path, target: Path) -> Bundled:
+    """Write the policy with its validated-data cache and the key sets it packages (PolicyError if it
+    does not load after all, BuildError for a key set outside the policy's folder)."""
     raw = source.read_bytes()
     loaded = load(str(source), raw)
+    key_sets = packaged_key_sets(loaded.data)
     bundled = target / BUNDLED_POLICY
     bundled.write_bytes(raw)
     write_cache(bundled, digest_of(raw), loaded.data)
-    return advice(loaded.policy, loaded.data.get("cache"))  # the analysis `authorizer validate` warns from
+    for relative in key_sets:
+        (target / relative).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(source.parent / relative, target / relative)
+    extras = ("tokens",) if loaded.policy.tokens is not None else ()
+    return Bundled(advice(loaded.policy, loaded.data.get("cache")), extras, key_sets)
+
+
+def packaged_key_sets(data: Mapping[str, Any]) -> tuple[str, ...]:
+    """The `jwks.file`s of the policy's issuers: relative paths inside the policy's folder (they are
+    read relative to the policy, and `policy.yaml` sits at the task root)."""
+    files = []
+    for name, issuer in (data.get("tokens") or {}).get("issuers", {}).items():
+        file = (issuer.get("jwks") or {}).get("file")
+        if file is None:
+            continue
+        path = PurePosixPath(file)
+        if path.is_absolute() or ".." in path.parts:
+            raise BuildError(f"issuer {name!r}: jwks.file {file!r} must be inside the policy's folder to be packaged")
+        files.append(path.as_posix())
+    return tuple(dict.fromkeys(files))
 
 
 def precompile(target: Path, python_version: str) -> str:
@@ -183,16 +214,16 @@ def write_template(stage: str, output: Path) -> Path:
     return target
 
 
-def lay_out(root: Path, source: Path, python_version: str, arch: str) -> tuple[str, str]:
-    """Write the function's files into root; (cache advice, bytecode note). Raises InvalidPolicy,
-    PolicyError or BuildError."""
+def lay_out(root: Path, source: Path, python_version: str, arch: str) -> tuple[Bundled, str]:
+    """Write the function's files into root; (what the policy brought, bytecode note). Raises
+    InvalidPolicy, PolicyError or BuildError."""
     validate(source)  # first: an invalid policy fails the build before any download
-    advice = bundle_policy(source, root)
-    install_dependencies(root, python_version, arch)
+    bundled = bundle_policy(source, root)
+    install_dependencies(root, python_version, arch, bundled.extras)
     copy_package(root)
     compiled = precompile(root, python_version)
     check_shipped(root)
-    return advice, compiled
+    return bundled, compiled
 
 
 def build(stage: str, python_version: str, arch: str, policy: Path | None, output: Path, directory: bool) -> list[str]:
@@ -202,18 +233,23 @@ def build(stage: str, python_version: str, arch: str, policy: Path | None, outpu
         if output.exists() and any(output.iterdir()):
             raise BuildError(f"{output} is not empty: files left there would be shipped too")
         output.mkdir(parents=True, exist_ok=True)
-        advice, compiled = lay_out(output, source, python_version, arch)
+        bundled, compiled = lay_out(output, source, python_version, arch)
         size = sum(path.stat().st_size for path, _ in files_in(output))
         built, template = f"{shown(output)}/: {size / 1e6:.1f} MB unpacked", None
     else:
         with tempfile.TemporaryDirectory(prefix=f"authorizer-{stage}-") as tmp:
-            advice, compiled = lay_out(Path(tmp), source, python_version, arch)
+            bundled, compiled = lay_out(Path(tmp), source, python_version, arch)
             write_zip(Path(tmp), output)
         built, template = f"{shown(output)}: {output.stat().st_size / 1e6:.1f} MB", write_template(stage, output)
     lambda_arch = "arm64" if ARCHES[arch] == "aarch64" else "x86_64"
     return [
         f"built {built} (authorizer {__version__}, python{python_version}, {lambda_arch}, policy {shown(source)})",
-        f"policy: {advice}",
+        f"policy: {bundled.advice}",
+        *(
+            [f"tokens: cryptography added; key sets packaged: {', '.join(bundled.key_sets) or 'none'}"]
+            if bundled.extras
+            else []
+        ),
         f"bytecode: {compiled}",
         f"deploy: sam deploy{f' -t {shown(template)}' if template else ''} --stack-name authorizer-{stage} "
         f"--resolve-s3 --capabilities CAPABILITY_IAM --parameter-overrides Stage={stage} "

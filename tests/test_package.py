@@ -256,7 +256,7 @@ def test_wheel_platforms_follow_the_runtime_glibc(python_version: str, arch: str
 @pytest.mark.parametrize(("stage", "advice"), [("dev", "keep AuthorizerCacheTtl=0"), ("prod", "caching")])
 def test_the_build_says_whether_the_stage_policy_may_be_cached(stage: str, advice: str, tmp_path: Path) -> None:
     package = load_package_module()
-    said = package.bundle_policy(package.stage_policy(stage, None), tmp_path)
+    said = package.bundle_policy(package.stage_policy(stage, None), tmp_path).advice
     assert advice in said
     assert ("is safe" in said) == (stage == "prod")  # prod allows stage-wide; dev only the method
 
@@ -270,3 +270,72 @@ def test_bytecode_names_lambda_paths_not_the_build_directory(built: tuple[Path, 
             archive.read(f"authorizer/__pycache__/handler.cpython-{PYTHON_VERSION.replace('.', '')}.pyc")[16:]
         )
     assert code.co_filename == "/var/task/authorizer/handler.py"
+
+
+# -- a policy with tokens ------------------------------------------------------------------------------
+def test_a_zip_without_tokens_has_no_cryptography(names: list[str]) -> None:
+    assert "authorizer/tokens/verify.py" in names  # the package is whole; its dependency is not
+    assert not [name for name in names if name.split("/", 1)[0].startswith(("cryptography", "cffi", "_cffi"))]
+
+
+@pytest.fixture(scope="module")
+def token_zip(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Any, Any, str]:
+    """The Cognito example built with a key set of a key this test holds: (unpacked root, key, issuer, stdout)."""
+    from authorizer.policy.load import load_file
+    from authorizer.tokens.mint import DevKey, write_jwks
+
+    folder = tmp_path_factory.mktemp("policy")
+    shutil.copy(REPO / "policies" / "cognito-rest.yaml", folder / "cognito-rest.yaml")
+    key = DevKey.generate("RS256")
+    (folder / "jwks").mkdir()
+    write_jwks(folder / "jwks" / "cognito.json", [key])
+    output = tmp_path_factory.mktemp("build") / "authorizer-tokens.zip"
+    args = ("--python-version", PYTHON_VERSION, "--arch", ARCH, "--output", str(output))
+    result = run_package("--stage", "tokens", "--policy", str(folder / "cognito-rest.yaml"), *args)
+    assert result.returncode == 0, result.stderr
+    root = tmp_path_factory.mktemp("task-root-tokens")
+    with zipfile.ZipFile(output) as archive:
+        archive.extractall(root)
+    tokens = load_file(folder / "cognito-rest.yaml", use_cache=False).policy.tokens
+    assert tokens is not None
+    return root, key, tokens.issuers["cognito"], result.stdout
+
+
+@pytest.mark.slow  # a third real build (pip, cryptography's wheel, compileall): ~11 s
+def test_a_token_policys_zip_verifies_a_minted_token_from_a_cold_interpreter(
+    token_zip: tuple[Path, Any, Any, str],
+) -> None:
+    from authorizer.event.builder import RequestSpec
+    from authorizer.tokens.mint import DevKey, mint_for
+
+    root, key, issuer, stdout = token_zip
+    assert (root / "jwks" / "cognito.json").is_file() and (root / "cryptography").is_dir()
+    assert "tokens: cryptography added; key sets packaged: jwks/cognito.json" in stdout
+    claims = {"sub": "alice", "cognito:groups": ["readers"], "custom:tenant": "acme"}
+
+    def event(signer: Any) -> dict[str, Any]:
+        token = mint_for(issuer, signer, claims)
+        spec = RequestSpec(
+            path="/tenants/acme/orders",
+            path_parameters={"tenant": "acme"},
+            headers={"Authorization": f"Bearer {token}"},
+        )
+        return spec.to_event("rest")
+
+    allowed = run_unpacked(root, event(key))
+    assert allowed["response"]["principalId"] == "alice" and allowed["loaded"] == []
+    assert allowed["response"]["context"] == {"tenant": "acme", "groups": "readers"}
+    assert run_unpacked(root, event(DevKey.generate("RS256", key.kid)))["response"] == {"raised": "Unauthorized"}
+
+
+def test_a_key_set_outside_the_policys_folder_is_not_packaged(tmp_path: Path) -> None:
+    policy = tmp_path / "stage" / "p.yaml"
+    policy.parent.mkdir()
+    text = (REPO / "policies" / "cognito-rest.yaml").read_text().replace("jwks/cognito.json", "../cognito.json")
+    policy.write_text(text)
+    shutil.copy(REPO / "policies" / "jwks" / "cognito.json", tmp_path / "cognito.json")
+    package = load_package_module()
+    (tmp_path / "out").mkdir()
+    with pytest.raises(package.BuildError, match="must be inside the policy's folder"):
+        package.bundle_policy(policy, tmp_path / "out")
+    assert not list((tmp_path / "out").iterdir())
