@@ -78,7 +78,7 @@ _GLOBALS = {
     "NO_MATCH": _NO_MATCH,
     "FALLBACK": FALLBACK,
     "UNRESOLVED": UNRESOLVED,
-    "REQUEST": Request.classified,
+    "REQUEST": Request,
     "AMBIGUOUS": ambiguous,
     "JUDGE": judge,
     "HOLDS": holds,
@@ -143,8 +143,15 @@ class _Body:
         request = self.slot(_REQUEST)
         if _REQUEST not in self.read_first:
             self.emit(indent, f"if {request} is UNSET:")
-            self.emit(indent + 1, f"{request} = REQUEST(ev, kind, text, a)")
+            self.make_request(indent + 1, request)
         return request
+
+    def make_request(self, indent: int, request: str) -> None:
+        """`Request` from the classified event, holding the value maps read before any rule (its getters,
+        the token's carrier among them, need not read them again)."""
+        self.emit(indent, f"{request} = REQUEST(ev, (kind, text, a))")
+        for key in sorted(key for key in self.read_first if key != _REQUEST):
+            self.emit(indent, f"{request}.found[{self.bind(key)}] = {self.slot(key)}")
 
     def read_value_maps(self, indent: int, policy: CompiledPolicy) -> None:
         """The engine's `read_value_maps`: every value map the policy reads, read before any rule
@@ -153,7 +160,7 @@ class _Body:
             self.emit(indent, f"{self.slot(source.key)} = {self.bind(source.read)}(ev, kind, a)")
         if policy.reads_whole_maps:
             request = self.slot(_REQUEST)
-            self.emit(indent, f"{request} = REQUEST(ev, kind, text, a)")
+            self.make_request(indent, request)
             self.emit(indent, f"{request}.view()")
 
     # -- conditions ----------------------------------------------------------------------------

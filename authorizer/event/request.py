@@ -74,18 +74,9 @@ class Request:
         "kind",
     )
 
-    def __init__(self, event: object) -> None:
-        self._fill(event, *classify(event))
-
-    @classmethod
-    def classified(cls, event: dict[str, Any], kind: EventKind, arn_text: str, arn: ExecuteApiArn) -> Request:
-        """The view of an event `readers.classify` has already read (the generated code's)."""
-        request = cls.__new__(cls)
-        request._fill(event, kind, arn_text, arn)
-        return request
-
-    def _fill(self, event: object, kind: EventKind, arn_text: str, arn: ExecuteApiArn) -> None:
-        self.kind, self.arn_text, self.arn = kind, arn_text, arn
+    def __init__(self, event: object, classified: tuple[EventKind, str, ExecuteApiArn] | None = None) -> None:
+        """`classified`: what `readers.classify(event)` gave already (the generated code has it)."""
+        self.kind, self.arn_text, self.arn = classify(event) if classified is None else classified
         self.event: dict[str, Any] = event  # type: ignore[assignment]  # classify checked it
         self._headers: dict[str, Values] | None = None
         self._query: dict[str, Values] | None = None

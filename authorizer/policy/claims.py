@@ -24,19 +24,23 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Mapping
 from pathlib import Path
+from types import MappingProxyType
 from typing import Any
 
 from authorizer.event.arn import ExecuteApiArn
 from authorizer.event.kinds import EventKind
 from authorizer.event.readers import Values
+from authorizer.event.request import Request
 from authorizer.policy.errors import Loc
 from authorizer.policy.ir import Tokens
 from authorizer.policy.sources import (
     Basis,
+    Getter,
     Lookup,
     SourceError,
     check_source,
     claim_path,
+    getter_of,
     lookup,
     source_key,
 )
@@ -89,7 +93,7 @@ def compile_tokens(
     if errors:
         return None, errors
     scheme = section.get("scheme", "bearer")
-    readers = tuple((lookup(c), scheme == "bearer" and c.partition(".")[0] in SCHEMED) for c in carriers)
+    readers = tuple((getter_of(lookup(c)), scheme == "bearer" and c.partition(".")[0] in SCHEMED) for c in carriers)
     basis = Basis(VERIFIED, _verifier(readers, issuers, clock or time.time), _missing_because)
     return Tokens(tuple(carriers), scheme, leeway, dict(zip(names, configs, strict=True)), basis), []
 
@@ -106,7 +110,7 @@ def claim_lookup(tokens: Tokens, source: str) -> Lookup:
     compute = tokens.verified.compute
 
     def read(ev: dict[str, Any], kind: EventKind, arn: ExecuteApiArn) -> Values | None:
-        return take(compute(ev, kind, arn))
+        return take(compute(Request(ev, (kind, "", arn))))  # afresh, without a request's memo (getter_of keeps one)
 
     return Lookup(source_key(source), read, basis=tokens.verified, take=take)
 
@@ -177,14 +181,15 @@ def _located(where: str, message: str, names: list[str], section: Mapping[str, A
 
 # -- per request ------------------------------------------------------------------------------------
 def _verifier(
-    carriers: tuple[tuple[Lookup, bool], ...], issuers: Issuers, clock: Callable[[], float]
-) -> Callable[[dict[str, Any], EventKind, ExecuteApiArn], Verified | Failure]:
-    """The request's token, verified: `Verified`, or `Failure` with the reason (never raises for a bad token)."""
+    carriers: tuple[tuple[Getter, bool], ...], issuers: Issuers, clock: Callable[[], float]
+) -> Callable[[Request], Verified | Failure]:
+    """The request's token, verified: `Verified`, or `Failure` with the reason (never raises for a bad token).
+    Carriers are read through their getters: a header the policy read already is not read again."""
 
-    def verified(ev: dict[str, Any], kind: EventKind, arn: ExecuteApiArn) -> Verified | Failure:
+    def verified(r: Request) -> Verified | Failure:
         held: tuple[Values, bool] | None = None
         for carrier, schemed in carriers:
-            values = carrier.read(ev, kind, arn)
+            values = carrier(r)
             if values is None:
                 continue
             if held is not None:
@@ -200,7 +205,7 @@ def _verifier(
             if text[:7].lower() != _BEARER:
                 return Failure("token.scheme")
             text = text[7:]
-        if text[:7].lower() == _BEARER:  # a scheme where none belongs, or twice
+        if text[:1] in "Bb" and text[:7].lower() == _BEARER:  # a scheme where none belongs, or twice
             return Failure("token.scheme")
         return issuers.verify(text, clock())
 
@@ -211,14 +216,24 @@ def _missing_because(value: Any) -> str | None:
     return value.reason if isinstance(value, Failure) else None
 
 
+_SCALARS = (str, int, float, bool)  # what verified JSON holds besides tuples and read-only mappings
+
+
 def _values(node: Any) -> Values | None:
-    """A claim's value as a source's values (see the module doc)."""
-    if isinstance(node, str | int | float):  # bool is an int
-        return None if node == "" else (node,)
-    if isinstance(node, tuple):
-        items = tuple(v for v in node if v != "")
-        return items if items and all(isinstance(v, str | int | float) for v in items) else None
-    return None
+    """A claim's value as a source's values (see the module doc): exact types, as JSON decoding gives them."""
+    kind = type(node)
+    if kind is str:
+        return (node,) if node else None
+    if kind in _SCALARS:
+        return (node,)
+    if kind is not tuple:
+        return None  # an object, or null
+    if "" in node:
+        node = tuple(v for v in node if v != "")
+    for item in node:
+        if type(item) not in _SCALARS:
+            return None
+    return node or None
 
 
 def _claim(path: tuple[str, ...]) -> Callable[[Any], Values | None]:
@@ -226,8 +241,8 @@ def _claim(path: tuple[str, ...]) -> Callable[[Any], Values | None]:
         if not isinstance(verified, Verified):
             return None
         node: Any = verified.claims
-        for name in path:
-            node = node.get(name) if isinstance(node, Mapping) else None
+        for name in path:  # verified claims are read-only mappings all the way down (verify._frozen)
+            node = node.get(name) if type(node) is MappingProxyType else None
         return _values(node)
 
     return take

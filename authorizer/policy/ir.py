@@ -158,17 +158,27 @@ class RuleIndex:
     value_key: Callable[[Any], Any] | None = None
 
 
-@dataclass(frozen=True, slots=True)
 class Tokens:
     """The `tokens:` section, compiled (policy/claims.py): where the token travels (`carriers`, sources
     tried in order, exactly one may hold it), its scheme, the leeway, the issuers by the names the
-    policy gives them, and `verified`: the token verified once per request (`jwt.*` lookups read it)."""
+    policy gives them, and `verified`: the token verified once per request (`jwt.*` lookups read it).
+    A plain class: a dataclass would cost every cold start, tokens or not."""
 
-    carriers: tuple[str, ...]
-    scheme: Literal["bearer", "raw"]
-    leeway: float
-    issuers: Mapping[str, IssuerConfig]
-    verified: Basis
+    __slots__ = ("carriers", "issuers", "leeway", "scheme", "verified")
+
+    def __init__(
+        self,
+        carriers: tuple[str, ...],
+        scheme: Literal["bearer", "raw"],
+        leeway: float,
+        issuers: Mapping[str, IssuerConfig],
+        verified: Basis,
+    ) -> None:
+        self.carriers = carriers
+        self.scheme = scheme
+        self.leeway = leeway
+        self.issuers = issuers
+        self.verified = verified
 
 
 @dataclass(frozen=True, slots=True)

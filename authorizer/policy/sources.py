@@ -54,7 +54,7 @@ DERIVED_CLAIMS = {
 }
 CLAIM_PATTERN = r"jwt(?:\.[^.\[\]]+|\[[^\[\]]+\])+"  # what `when` keys and `from:` may name (the JSON Schema too)
 LIST_CLAIMS = frozenset({"cognito:groups", "cognito:roles", "groups", "roles", "amr"})  # arrays by convention
-_SEGMENT = re.compile(r"\.([^.\[\]]+)|\[([^\[\]]+)\]")
+_SEGMENT = r"\.([^.\[\]]+)|\[([^\[\]]+)\]"  # compiled on first use (by `re`'s cache): no cost to a cold start
 _SENSITIVE_WORDS = (
     "auth",
     "token",
@@ -87,7 +87,7 @@ def claim_path(source: str) -> tuple[str, ...]:
     path: list[str] = []
     at = 0
     while rest is not None and at < len(rest):
-        match = _SEGMENT.match(rest, at)
+        match = re.compile(_SEGMENT).match(rest, at)
         if match is None:
             break
         path.append(match[1] if match[1] is not None else match[2])
@@ -180,15 +180,21 @@ def _nonempty(values: Values | None) -> Values | None:
     return tuple([v for v in values if v != ""]) or None
 
 
-@dataclass(frozen=True, slots=True)
 class Basis:
     """A value several sources are read from, computed at most once per request (the verified token):
-    kept in `Request.found` under `key`. `missing_because` says why a source read from it is missing
-    (a reason code such as `token.expired`), for traces and the decision's reason; None if it is not."""
+    kept in `Request.found` under `key`. `compute` reads what it needs through getters (memoised in the
+    request too); `missing_because` says why a source read from it is missing (a reason code such as
+    `token.expired`), for traces and the decision's reason; None if it is not. (A plain class: a
+    dataclass costs every cold start, tokens or not.)"""
 
-    key: str
-    compute: Callable[[dict[str, Any], EventKind, ExecuteApiArn], Any]
-    missing_because: Callable[[Any], str | None]
+    __slots__ = ("compute", "key", "missing_because")
+
+    def __init__(
+        self, key: str, compute: Callable[[Request], Any], missing_because: Callable[[Any], str | None]
+    ) -> None:
+        self.key = key
+        self.compute = compute
+        self.missing_because = missing_because
 
 
 @dataclass(frozen=True, slots=True)
@@ -287,7 +293,7 @@ def getter_of(found: Lookup) -> Getter:
             memo = r.found
             if found_as in memo:
                 return memo[found_as]  # type: ignore[no-any-return]
-            value = memo[basis_key] if basis_key in memo else compute(r.event, r.kind, r.arn)
+            value = memo[basis_key] if basis_key in memo else compute(r)
             memo[basis_key] = value
             memo[found_as] = values = take(value)
             return values
