@@ -15,11 +15,12 @@ comparison is involved.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
+from functools import cache
 from typing import Any, NamedTuple
 
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes
-from cryptography.hazmat.primitives.asymmetric import ec, ed448, ed25519, padding, rsa
+from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
 from cryptography.hazmat.primitives.asymmetric.utils import encode_dss_signature
 
 from authorizer.tokens import b64
@@ -100,6 +101,13 @@ def _rsa(jwk: Mapping[str, Any], alg: str) -> tuple[Any, Verifier]:
     return key, verify
 
 
+@cache
+def _ecdsa(digest: str) -> ec.ECDSA:
+    """Made on first use: its constructor imports cryptography's OpenSSL backend (~3 ms of a cold start
+    that an RS256 token, or a key set that merely holds an EC key, never needs)."""
+    return ec.ECDSA(_HASHES[digest])
+
+
 def _ec(jwk: Mapping[str, Any], alg: str) -> tuple[Any, Verifier]:
     curve, _, size = _CURVES[jwk["crv"]]
     x, y = _bytes(jwk, "x"), _bytes(jwk, "y")
@@ -109,14 +117,14 @@ def _ec(jwk: Mapping[str, Any], alg: str) -> tuple[Any, Verifier]:
         key = ec.EllipticCurvePublicKey.from_encoded_point(curve, b"\x04" + x + y)
     except ValueError:
         raise JwkError("the point is not on the curve") from None
-    scheme = ec.ECDSA(_HASHES[alg[2:]])
+    digest = alg[2:]
 
     def verify(data: bytes, signature: bytes) -> bool:
         if len(signature) != 2 * size:  # raw r‖s only: a DER signature has another length
             return False
         r, s = int.from_bytes(signature[:size], "big"), int.from_bytes(signature[size:], "big")
         try:
-            key.verify(encode_dss_signature(r, s), data, scheme)
+            key.verify(encode_dss_signature(r, s), data, _ecdsa(digest))
         except InvalidSignature:
             return False
         return True
@@ -125,6 +133,8 @@ def _ec(jwk: Mapping[str, Any], alg: str) -> tuple[Any, Verifier]:
 
 
 def _okp(jwk: Mapping[str, Any], alg: str) -> tuple[Any, Verifier]:
+    from cryptography.hazmat.primitives.asymmetric import ed448, ed25519  # EdDSA key sets only: cold starts
+
     kinds: dict[str, tuple[Any, int, int]] = {
         "Ed25519": (ed25519.Ed25519PublicKey, 32, 64),
         "Ed448": (ed448.Ed448PublicKey, 57, 114),
