@@ -24,10 +24,10 @@ from benchmarks.events import SECRETS  # noqa: E402
 
 os.environ.update(SECRETS)
 
-from benchmarks import cold, diff, memory, scaling, tokens, warm  # noqa: E402
+from benchmarks import claims, cold, diff, memory, scaling, tokens, warm  # noqa: E402
 from benchmarks.report import machine, table  # noqa: E402
 
-SECTIONS = ("warm", "default", "scaling", "compile", "cold", "memory", "diff", "tokens")
+SECTIONS = ("warm", "default", "scaling", "compile", "cold", "memory", "diff", "tokens", "claims")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -256,6 +256,10 @@ def main(argv: list[str] | None = None) -> int:
 
     if "tokens" in sections:
         results["tokens"], missed = tokens.report(rounds, table)
+        failures += missed
+
+    if "claims" in sections:
+        results["claims"], missed = claims.report(rounds, table)
         failures += missed
 
     if args.json:
