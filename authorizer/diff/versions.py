@@ -4,7 +4,9 @@ paths that differs from a git revision (`git show`, `git diff --name-status` thr
 Policies are loaded with a stand-in for each secret, derived from where the secret is read (its
 `env`/`ssm`/`secretsmanager` reference), never from its value: a request carrying the stand-in
 passes `secret:` conditions in both versions when the reference is unchanged, and in one only
-when it moved. Nothing reads the environment, SSM or Secrets Manager.
+when it moved. Nothing reads the environment, SSM or Secrets Manager. Token issuers get the
+run's test keys in place of their key sets (as in test suites): a version at a git revision has no
+key set file on disk, and the requests compared carry no token anyway.
 """
 
 from __future__ import annotations
@@ -21,8 +23,10 @@ from authorizer.policy.errors import PolicyError, Problem
 from authorizer.policy.load import LoadedPolicy, load, parse
 from authorizer.testing.discover import yaml_files
 from authorizer.testing.suite import is_suite
+from authorizer.testing.tokens import SuiteKeys
 
 Status = Literal["changed", "added", "removed"]
+_KEYS = SuiteKeys()  # made on first use, only for policies with tokens
 
 
 class VersionError(Exception):
@@ -48,7 +52,7 @@ def load_version(name: str, raw: bytes) -> LoadedPolicy:
     try:
         parsed = parse(name, raw)
         data = parsed[0] if isinstance(parsed[0], dict) else {}
-        return load(name, raw, secrets=lambda secret: stand_in(data, secret), parsed=parsed)
+        return load(name, raw, secrets=lambda secret: stand_in(data, secret), parsed=parsed, tokens=_KEYS.options())
     except PolicyError as exc:
         raise InvalidPolicy(exc.problems) from None
 
