@@ -11,6 +11,8 @@ query parameters named like claims, which must never reach `jwt.*`.
 
 from __future__ import annotations
 
+import atexit
+import shutil
 import tempfile
 from pathlib import Path
 from typing import Any
@@ -30,6 +32,7 @@ MAIN = "https://issuer.example/main"
 POOL_ID = "eu-west-1_Pool123"
 POOL = f"https://cognito-idp.eu-west-1.amazonaws.com/{POOL_ID}"
 FOLDER = Path(tempfile.mkdtemp(prefix="authorizer-token-strategies-"))
+atexit.register(shutil.rmtree, FOLDER, ignore_errors=True)
 MAIN_KEYS = (dev_key("RS256", 7), dev_key("ES256", 7))
 POOL_KEY = dev_key("RS256", 8)
 write_jwks(FOLDER / "main.json", MAIN_KEYS)
