@@ -7,6 +7,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from authorizer.policy.compiler import TokenOptions
 from authorizer.policy.errors import PolicyError
 from authorizer.policy.load import LoadedPolicy, load_file
 
@@ -29,12 +30,12 @@ def read_json(path: str) -> Any:
         raise UsageError(f"{path}: not valid JSON: {exc}") from None
 
 
-def load_policy_or_report(path: str) -> LoadedPolicy | None:
+def load_policy_or_report(path: str, tokens: TokenOptions | None = None) -> LoadedPolicy | None:
     """The loaded policy, or None after printing every problem to stderr."""
     if not Path(path).is_file():
         raise UsageError(f"{path}: no such policy file")
     try:
-        return load_file(path)
+        return load_file(path, tokens=tokens)
     except PolicyError as exc:
         for problem in exc.problems:
             print(problem, file=sys.stderr)

@@ -6,11 +6,14 @@ import argparse
 import ipaddress
 import logging
 import sys
+from pathlib import Path
 from typing import Any
 from urllib.parse import urlparse
 
 from authorizer.cli.io import EXIT_FINDINGS, EXIT_OK, EXIT_USAGE, UsageError, load_policy_or_report
 from authorizer.event.kinds import HTTP_V2, NAMES, TOKEN, WEBSOCKET, kind_named
+from authorizer.policy.compiler import TokenOptions
+from authorizer.tokens import DEV_KEYS
 
 MAX_TTL = 3600  # API Gateway's maximum authorizer cache TTL
 
@@ -75,6 +78,14 @@ def register(subparsers: Any) -> None:
         help="take the caller's address from the left-most X-Forwarded-For entry, when the client sends one",
     )
     p.add_argument("--response", choices=["iam", "simple"], help="HTTP API 2.0 response format (default: policy's)")
+    p.add_argument(
+        "--dev-keys",
+        nargs="?",
+        const=str(DEV_KEYS),
+        metavar="DIR",
+        help=f"verify bearer tokens with the development keys `authorizer token mint` signs with (default folder: "
+        f"{DEV_KEYS}), in place of the policy's issuers' key sets",
+    )
     p.set_defaults(run=run)
 
 
@@ -153,6 +164,15 @@ def _check(args: argparse.Namespace) -> None:
             raise UsageError(f"--source-ip {args.source_ip!r}: not an IPv4 or IPv6 address") from None
 
 
+def _dev_keys(folder: str | None) -> TokenOptions | None:
+    """The policy's issuers verifying with the development keys in `folder` (made on first use)."""
+    if folder is None:
+        return None
+    from authorizer.tokens.mint import KeyFolder  # cryptography: only when asked for
+
+    return TokenOptions(jwks=KeyFolder(Path(folder)).jwks)
+
+
 def _setup_logging() -> None:
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(logging.Formatter("%(asctime)s %(message)s", "%H:%M:%S"))
@@ -169,7 +189,8 @@ def run(args: argparse.Namespace) -> int:
         stage_variables = _stage_variables(args.stage_var)
         identity_sources = _identity_sources(args.identity_source, args.api)
         routes = _routes(args)
-        if load_policy_or_report(args.policy) is None:
+        tokens = _dev_keys(args.dev_keys)
+        if load_policy_or_report(args.policy, tokens) is None:
             return EXIT_FINDINGS
     except UsageError as exc:
         print(f"authorizer serve: {exc}", file=sys.stderr)
@@ -195,7 +216,7 @@ def run(args: argparse.Namespace) -> int:
         routes=routes,
         trust_forwarded_for=args.trust_forwarded_for,
     )
-    gateway = Gateway(config, FilePolicyStore(args.policy))
+    gateway = Gateway(config, FilePolicyStore(args.policy, tokens=tokens))
     try:
         asyncio.run(_serve(gateway, args))
     except OSError as exc:
@@ -256,6 +277,8 @@ def _banner(gateway: Any, args: argparse.Namespace, port: int) -> None:
         f"  routes: {_routes_line(gateway, args)}",
         f"  integration: {args.upstream or 'built-in echo backend'}",
     ]
+    if args.dev_keys is not None:  # before `integration:`, the line tests wait for
+        lines.insert(-1, f"  tokens: verified with the development keys in {args.dev_keys} (authorizer token mint)")
     if not _loopback(args.host):
         lines.append("  warning: listening beyond this machine; this gateway is for local testing")
     print("\n".join(lines), flush=True)

@@ -83,7 +83,8 @@ def run(args: argparse.Namespace) -> int:
     except UsageError as exc:
         print(f"authorizer token: {exc}", file=sys.stderr)
         return EXIT_USAGE
-    from authorizer.tokens.mint import DEV_KEYS, KeyFolder, mint_for
+    from authorizer.tokens import DEV_KEYS
+    from authorizer.tokens.mint import KeyFolder, mint_for
 
     folder = KeyFolder(args.keys or DEV_KEYS)
     try:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from authorizer.policy.compiler import TokenOptions
 from authorizer.policy.errors import PolicyError
 from authorizer.policy.load import load_file
 from authorizer.policy.secrets import SecretLookup
@@ -11,11 +12,13 @@ from authorizer.stores.base import PolicyStore
 
 
 class FilePolicyStore(PolicyStore):
-    """A policy file; `reload()` re-reads it if it changed."""
+    """A policy file; `reload()` re-reads it if it changed. `tokens`: how its issuers are compiled
+    (`authorizer serve --dev-keys` replaces their key sets with development keys)."""
 
-    def __init__(self, location: str, secrets: SecretLookup | None = None) -> None:
+    def __init__(self, location: str, secrets: SecretLookup | None = None, tokens: TokenOptions | None = None) -> None:
         super().__init__(location)
         self.secrets = secrets
+        self.tokens = tokens
         self._mtime: float | None = None
         self.reload()
 
@@ -33,7 +36,7 @@ class FilePolicyStore(PolicyStore):
             return False
         self._mtime = mtime
         try:
-            policy = load_file(path, secrets=self.secrets).policy
+            policy = load_file(path, secrets=self.secrets, tokens=self.tokens).policy
         except PolicyError as exc:
             self._reject(str(exc))
             return False

@@ -11,3 +11,7 @@ issuer's keys and the penalty box), `cache` (verified tokens), `claims` (persona
 `verify` (issuer configuration and the verification rules), `mint` (development keys and tokens),
 `attacks` (tokens every verifier must refuse). docs/tokens.md is the guide.
 """
+
+from pathlib import Path
+
+DEV_KEYS = Path(".authorizer") / "dev-keys"  # development keys (`mint.KeyFolder`), relative to the working directory

@@ -3,7 +3,7 @@
 `DevKey.generate()` makes a key pair; `jwks(...)`/`write_jwks` publish its public half as a key
 set an issuer configuration can package; `mint(key, claims)` signs a token, `mint_for(config,
 key, claims)` one that issuer would accept. `KeyFolder` keeps one development key per issuer name
-in a folder (`authorizer token mint` and `authorizer serve` share `.authorizer/dev-keys/`; test
+in a folder (`authorizer token mint` and `authorizer serve` share `DEV_KEYS`, `.authorizer/dev-keys/`; test
 suites use a temporary one per run). Tokens are built with the same compact form the verifier
 reads (raw r‖s for ECDSA). Never a production signer: the private key lives in memory, or in the
 PEM file you choose to write.
@@ -24,8 +24,6 @@ from cryptography.hazmat.primitives.asymmetric.utils import decode_dss_signature
 
 from authorizer.tokens import b64
 from authorizer.tokens.verify import IssuerConfig
-
-DEV_KEYS = Path(".authorizer") / "dev-keys"  # relative to the working directory; git-ignored
 
 _HASHES: dict[str, Callable[[], hashes.HashAlgorithm]] = {
     "256": hashes.SHA256,
