@@ -22,7 +22,6 @@ handful of variables do not need it. Unknown AUTHORIZER_* variables are reported
 
 from __future__ import annotations
 
-import difflib
 import os
 from collections.abc import Mapping
 from typing import Literal
@@ -117,5 +116,7 @@ def _metrics_on(env: Mapping[str, str]) -> bool:
 
 
 def _hint(name: str) -> str:
+    import difflib  # only for an error: not on the cold path
+
     close = difflib.get_close_matches(name, sorted(KNOWN), n=1)
     return f" (did you mean {close[0]}?)" if close else ""

@@ -12,7 +12,6 @@ fast path gives up, and still refuse when the generated code raises.
 from __future__ import annotations
 
 import ast
-import dataclasses
 import json
 import logging
 import os
@@ -61,7 +60,7 @@ _GENERATED: dict[int, tuple[CompiledPolicy, CompiledPolicy]] = {}  # id → (pol
 def generated(policy: CompiledPolicy) -> CompiledPolicy:
     """The policy with its generated decision function, as a store attaches it (but raising if generating fails)."""
     if id(policy) not in _GENERATED:
-        _GENERATED[id(policy)] = (policy, dataclasses.replace(policy, fast=build(policy)))
+        _GENERATED[id(policy)] = (policy, policy.replace(fast=build(policy)))
     return _GENERATED[id(policy)][1]
 
 
@@ -614,7 +613,7 @@ def with_raising_test(policy: CompiledPolicy) -> CompiledPolicy:
         for node in rule.conditions:
             if isinstance(node, Check) and node.op == "prefix":
                 node.test = boom
-    return dataclasses.replace(policy, fast=build(policy))
+    return policy.replace(fast=build(policy))
 
 
 @pytest.fixture

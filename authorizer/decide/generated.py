@@ -26,7 +26,6 @@ imports the engine: tests hold the two to the same answers over random policies 
 
 from __future__ import annotations
 
-import dataclasses
 import logging
 from collections.abc import Callable
 from typing import Any
@@ -379,4 +378,4 @@ def with_generated(policy: CompiledPolicy, where: str) -> CompiledPolicy:
     except Exception:
         log.warning("policy %s: no generated decision function; the engine decides every request", where)
         return policy
-    return dataclasses.replace(policy, fast=fast)
+    return policy.replace(fast=fast)

@@ -1,5 +1,8 @@
 """The compiled policy: plain data, with the small functions (lookups, tests) built for it.
 
+Plain `__slots__` classes, not dataclasses: each dataclass costs ~0.4 ms of every cold start to
+create (its methods are generated and compiled at import).
+
 This is what the compiler produces and what everything after it reads: the engine and the
 generated code decide with it (authorizer.decide), lint reasons about it, coverage counts it.
 Nothing here evaluates a request: conditions are evaluated by `authorizer.decide.conditions`.
@@ -8,7 +11,6 @@ Nothing here evaluates a request: conditions are evaluated by `authorizer.decide
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
 
 from authorizer.event.arn import ExecuteApiArn
@@ -21,41 +23,81 @@ if TYPE_CHECKING:  # `cryptography` comes with it: only policies with `tokens:` 
 ValuesMode = Literal["single", "any", "all", "joined"]
 
 
-@dataclass(slots=True, eq=False)
 class Check:
     """One operator applied to one identity source."""
 
-    source: str
-    op: str
-    expected: Any  # as shown in traces (already redacted when sensitive)
-    get: Getter
-    lookup: Lookup  # what `get` reads (the generated code reads it too)
-    test: Callable[[Any], bool]
-    mode: ValuesMode = "single"
-    holds_when_missing: bool | None = None  # what a missing source answers: unknown, or True for `exists: false`
-    sensitive: bool = False
-    loc: Loc = ()
-    equals_key: Any = None  # single-valued equality: the typed (or digest) key of its literal, for the index
+    __slots__ = (
+        "equals_key",
+        "expected",
+        "get",
+        "holds_when_missing",
+        "loc",
+        "lookup",
+        "mode",
+        "op",
+        "sensitive",
+        "source",
+        "test",
+    )
+
+    def __init__(
+        self,
+        source: str,
+        op: str,
+        expected: Any,  # as shown in traces (already redacted when sensitive)
+        get: Getter,
+        lookup: Lookup,  # what `get` reads (the generated code reads it too)
+        test: Callable[[Any], bool],
+        mode: ValuesMode = "single",
+        holds_when_missing: bool | None = None,  # what a missing source answers: unknown, or True for `exists: false`
+        sensitive: bool = False,
+        loc: Loc = (),
+        equals_key: Any = None,  # single-valued equality: the typed (or digest) key of its literal, for the index
+    ) -> None:
+        self.source = source
+        self.op = op
+        self.expected = expected
+        self.get = get
+        self.lookup = lookup
+        self.test = test
+        self.mode = mode
+        self.holds_when_missing = holds_when_missing
+        self.sensitive = sensitive
+        self.loc = loc
+        self.equals_key = equals_key
 
 
-@dataclass(slots=True, eq=False)
 class SourceMatch:
     """One source compared with another (`path.tenant: {equals: {from: header.x-tenant}}`): both
     must be present and single-valued, else the answer is unknown."""
 
-    source: str
-    op: str
-    other: str
-    get: Getter
-    get_other: Getter
-    lookup: Lookup
-    lookup_other: Lookup
-    test: Callable[[Any, Any], bool]
-    sensitive: bool = False
-    loc: Loc = ()
+    __slots__ = ("get", "get_other", "loc", "lookup", "lookup_other", "op", "other", "sensitive", "source", "test")
+
+    def __init__(
+        self,
+        source: str,
+        op: str,
+        other: str,
+        get: Getter,
+        get_other: Getter,
+        lookup: Lookup,
+        lookup_other: Lookup,
+        test: Callable[[Any, Any], bool],
+        sensitive: bool = False,
+        loc: Loc = (),
+    ) -> None:
+        self.source = source
+        self.op = op
+        self.other = other
+        self.get = get
+        self.get_other = get_other
+        self.lookup = lookup
+        self.lookup_other = lookup_other
+        self.test = test
+        self.sensitive = sensitive
+        self.loc = loc
 
 
-@dataclass(slots=True, eq=False)
 class JmesCheck:
     """Escape hatch: a JMESPath expression over the request view that must yield exactly true.
 
@@ -63,75 +105,135 @@ class JmesCheck:
     ("headers", "x-a")): when any is missing or empty the answer is unknown, so a missing value
     never satisfies it. `sensitive` when one of them bears secrets: the expression is never shown."""
 
-    expression: str
-    search: Callable[[Any], Any]
-    reads: tuple[tuple[str, ...], ...] = ()
-    sensitive: bool = False
-    loc: Loc = ()
+    __slots__ = ("expression", "loc", "reads", "search", "sensitive")
+
+    def __init__(
+        self,
+        expression: str,
+        search: Callable[[Any], Any],
+        reads: tuple[tuple[str, ...], ...] = (),
+        sensitive: bool = False,
+        loc: Loc = (),
+    ) -> None:
+        self.expression = expression
+        self.search = search
+        self.reads = reads
+        self.sensitive = sensitive
+        self.loc = loc
 
 
-@dataclass(slots=True, eq=False)
 class AllOf:
-    children: tuple[Node, ...]
+    __slots__ = ("children",)
+
+    def __init__(self, children: tuple[Node, ...]) -> None:
+        self.children = children
 
 
-@dataclass(slots=True, eq=False)
 class AnyOf:
-    children: tuple[Node, ...]
+    __slots__ = ("children",)
+
+    def __init__(self, children: tuple[Node, ...]) -> None:
+        self.children = children
 
 
-@dataclass(slots=True, eq=False)
 class Not:
-    child: Node
+    __slots__ = ("child",)
+
+    def __init__(self, child: Node) -> None:
+        self.child = child
 
 
 Node = Check | SourceMatch | JmesCheck | AllOf | AnyOf | Not
 
 
-@dataclass(frozen=True, slots=True)
 class Output:
     """A rule output: a literal, or a value copied from the request."""
 
-    literal: Any = None
-    source: str | None = None
-    get: Getter | None = None
-    lookup: Lookup | None = None
-    sensitive: bool = False
-    join: str | None = None  # every value joined into one string (array claims, repeated headers)
+    __slots__ = ("get", "join", "literal", "lookup", "sensitive", "source")
+
+    def __init__(
+        self,
+        literal: Any = None,
+        source: str | None = None,
+        get: Getter | None = None,
+        lookup: Lookup | None = None,
+        sensitive: bool = False,
+        join: str | None = None,  # every value joined into one string (array claims, repeated headers)
+    ) -> None:
+        self.literal = literal
+        self.source = source
+        self.get = get
+        self.lookup = lookup
+        self.sensitive = sensitive
+        self.join = join
 
 
-@dataclass(frozen=True, slots=True)
 class RoutePattern:
     """`GET /pets/*` or `$connect`: method ('' for WebSocket, '*' for ANY), path test, IAM path."""
 
-    text: str
-    method: str
-    exact_path: str | None  # set when the pattern has no wildcard (indexable)
-    match_path: Callable[[str], bool]
-    iam_path: str
-    path_regex: str | None = None  # the RE2 pattern `match_path` runs, when the path has wildcards
+    __slots__ = ("exact_path", "iam_path", "match_path", "method", "path_regex", "text")
+
+    def __init__(
+        self,
+        text: str,
+        method: str,
+        exact_path: str | None,  # set when the pattern has no wildcard (indexable)
+        match_path: Callable[[str], bool],
+        iam_path: str,
+        path_regex: str | None = None,  # the RE2 pattern `match_path` runs, when the path has wildcards
+    ) -> None:
+        self.text = text
+        self.method = method
+        self.exact_path = exact_path
+        self.match_path = match_path
+        self.iam_path = iam_path
+        self.path_regex = path_regex
 
     def matches(self, method: str, path: str) -> bool:
         return (self.method == "*" or self.method == method) and self.match_path(path)
 
 
-@dataclass(slots=True, eq=False)
 class CompiledRule:
-    name: str
-    position: int
-    effect: Literal["allow", "deny"]
-    conditions: tuple[Node, ...]
-    routes: tuple[RoutePattern, ...] | None
-    principal: Output
-    context: tuple[tuple[str, Output], ...]
-    usage_identifier_key: Output | None
-    resource: str
-    loc: Loc = ()
-    literal_context: dict[str, Any] | None = field(init=False, default=None)  # when no value comes from the request
+    __slots__ = (
+        "conditions",
+        "context",
+        "effect",
+        "literal_context",
+        "loc",
+        "name",
+        "position",
+        "principal",
+        "resource",
+        "routes",
+        "usage_identifier_key",
+    )
 
-    def __post_init__(self) -> None:
-        if all(out.get is None for _, out in self.context):
-            self.literal_context = {key: out.literal for key, out in self.context}
+    def __init__(
+        self,
+        name: str,
+        position: int,
+        effect: Literal["allow", "deny"],
+        conditions: tuple[Node, ...],
+        routes: tuple[RoutePattern, ...] | None,
+        principal: Output,
+        context: tuple[tuple[str, Output], ...],
+        usage_identifier_key: Output | None,
+        resource: str,
+        loc: Loc = (),
+    ) -> None:
+        self.name = name
+        self.position = position
+        self.effect = effect
+        self.conditions = conditions
+        self.routes = routes
+        self.principal = principal
+        self.context = context
+        self.usage_identifier_key = usage_identifier_key
+        self.resource = resource
+        self.loc = loc
+        # when no context value comes from the request: the context itself, built once
+        literal = all(out.get is None for _, out in context)
+        self.literal_context: dict[str, Any] | None = {k: out.literal for k, out in context} if literal else None
 
     def in_scope(self, arn: ExecuteApiArn) -> bool:
         if self.routes is None:
@@ -140,7 +242,6 @@ class CompiledRule:
         return any(p.matches(method, path) for p in self.routes)
 
 
-@dataclass(frozen=True, slots=True)
 class RuleIndex:
     """Narrows the rules worth trying for a request, keeping their order (first match wins).
 
@@ -150,12 +251,23 @@ class RuleIndex:
     rules keyed on it merged with every rule that is not keyed); `rest` is for any other key.
     """
 
-    keyed_on: str | None
-    table: Mapping[Any, tuple[CompiledRule, ...]]
-    rest: tuple[CompiledRule, ...]
-    get: Getter | None = None
-    lookup: Lookup | None = None
-    value_key: Callable[[Any], Any] | None = None
+    __slots__ = ("get", "keyed_on", "lookup", "rest", "table", "value_key")
+
+    def __init__(
+        self,
+        keyed_on: str | None,
+        table: Mapping[Any, tuple[CompiledRule, ...]],
+        rest: tuple[CompiledRule, ...],
+        get: Getter | None = None,
+        lookup: Lookup | None = None,
+        value_key: Callable[[Any], Any] | None = None,
+    ) -> None:
+        self.keyed_on = keyed_on
+        self.table = table
+        self.rest = rest
+        self.get = get
+        self.lookup = lookup
+        self.value_key = value_key
 
 
 class Tokens:
@@ -181,21 +293,58 @@ class Tokens:
         self.verified = verified
 
 
-@dataclass(frozen=True, slots=True)
 class CompiledPolicy:
-    name: str
-    digest: str
-    rules: tuple[CompiledRule, ...]
-    index: RuleIndex
-    on_no_match: Literal["unauthorized", "deny"]
-    resource: str
-    response: Literal["iam", "simple"]
-    secrets: tuple[str, ...] = field(default=())
-    # the value maps (headers, query, cookies) the policy reads anywhere, read before any rule so that
-    # maps that disagree on them refuse the request whatever the rules' order (readers.multi_values);
-    # `reads_whole_maps` when a JMESPath condition reads every name
-    map_reads: tuple[Lookup, ...] = ()
-    reads_whole_maps: bool = False
-    sensitive: frozenset[str] = frozenset()  # lookup keys of the secret-bearing sources (sources.is_sensitive)
-    tokens: Tokens | None = None  # the `tokens:` section, when the policy verifies bearer tokens
-    fast: Callable[..., Any] | None = None  # the same decisions as generated Python, attached by the store
+    """A whole policy, compiled (immutable by convention: `replace` gives a changed copy)."""
+
+    __slots__ = (
+        "digest",
+        "fast",
+        "index",
+        "map_reads",
+        "name",
+        "on_no_match",
+        "reads_whole_maps",
+        "resource",
+        "response",
+        "rules",
+        "secrets",
+        "sensitive",
+        "tokens",
+    )
+
+    def __init__(
+        self,
+        name: str,
+        digest: str,
+        rules: tuple[CompiledRule, ...],
+        index: RuleIndex,
+        on_no_match: Literal["unauthorized", "deny"],
+        resource: str,
+        response: Literal["iam", "simple"],
+        secrets: tuple[str, ...] = (),
+        # the value maps (headers, query, cookies) the policy reads anywhere, read before any rule so
+        # that maps that disagree on them refuse the request whatever the rules' order
+        # (readers.multi_values); `reads_whole_maps` when a JMESPath condition reads every name
+        map_reads: tuple[Lookup, ...] = (),
+        reads_whole_maps: bool = False,
+        sensitive: frozenset[str] = frozenset(),  # lookup keys of the secret-bearing sources (sources.is_sensitive)
+        tokens: Tokens | None = None,  # the `tokens:` section, when the policy verifies bearer tokens
+        fast: Callable[..., Any] | None = None,  # the same decisions as generated Python, attached by the store
+    ) -> None:
+        self.name = name
+        self.digest = digest
+        self.rules = rules
+        self.index = index
+        self.on_no_match = on_no_match
+        self.resource = resource
+        self.response = response
+        self.secrets = secrets
+        self.map_reads = map_reads
+        self.reads_whole_maps = reads_whole_maps
+        self.sensitive = sensitive
+        self.tokens = tokens
+        self.fast = fast
+
+    def replace(self, **changes: Any) -> CompiledPolicy:
+        """A copy with `changes` (the store attaching the generated function, tests removing the index)."""
+        return CompiledPolicy(**{**{name: getattr(self, name) for name in self.__slots__}, **changes})

@@ -6,7 +6,6 @@ with the index answers exactly as trying every rule in order, on the engine and 
 
 from __future__ import annotations
 
-import dataclasses
 import json
 from typing import Any
 
@@ -92,11 +91,11 @@ def events(draw: st.DrawFn) -> dict[str, Any]:
 
 def scanning(policy: CompiledPolicy) -> CompiledPolicy:
     """The same policy trying every rule in order: no index."""
-    return dataclasses.replace(policy, index=RuleIndex(None, {}, policy.rules), fast=None)
+    return policy.replace(index=RuleIndex(None, {}, policy.rules), fast=None)
 
 
 def generated(policy: CompiledPolicy) -> CompiledPolicy:
-    return dataclasses.replace(policy, fast=build(policy))
+    return policy.replace(fast=build(policy))
 
 
 def exact(value: Any) -> str:
