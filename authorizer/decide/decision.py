@@ -4,7 +4,7 @@ the log line, `--explain`, test suites and the local gateway."""
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any, Literal, NamedTuple
+from typing import Any, Literal
 
 from authorizer.policy.errors import Loc
 from authorizer.policy.ir import Node
@@ -24,17 +24,34 @@ def no_match_reason(because: str | None) -> str:
 Anomaly = Literal["bad event", "internal error", "response rejected", "settings invalid", "no policy"]
 
 
-class TraceEntry(NamedTuple):
-    """One condition as it was evaluated, for `--explain` and test failures."""
+class TraceEntry:
+    """One condition as it was evaluated, for `--explain` and test failures. (Plain classes here: a
+    dataclass or a NamedTuple costs every cold start a few hundred µs to create.)"""
 
-    rule: str
-    source: str
-    op: str
-    expected: Any
-    actual: Any
-    outcome: ConditionOutcome
-    loc: Loc = ()
-    because: str | None = None  # why a missing value is missing, when known: a token's reason code (token.expired)
+    __slots__ = ("actual", "because", "expected", "loc", "op", "outcome", "rule", "source")
+
+    def __init__(
+        self,
+        rule: str,
+        source: str,
+        op: str,
+        expected: Any,
+        actual: Any,
+        outcome: ConditionOutcome,
+        loc: Loc = (),
+        because: str | None = None,  # why a missing value is missing, when known: a token's reason code
+    ) -> None:
+        self.rule = rule
+        self.source = source
+        self.op = op
+        self.expected = expected
+        self.actual = actual
+        self.outcome = outcome
+        self.loc = loc
+        self.because = because
+
+    def __repr__(self) -> str:
+        return f"TraceEntry({self.as_dict()!r})"
 
     def as_dict(self) -> dict[str, Any]:
         out = {
@@ -50,17 +67,31 @@ class TraceEntry(NamedTuple):
         return out
 
 
-class RuleAttempt(NamedTuple):
+class RuleAttempt:
     """How one rule tried by an explained decision ended: matched, or stopped at one top-level
     condition (`node`, which answered `result`; None when the rule was out of route scope) whose
     trace entries are `entries`."""
 
-    rule: str
-    loc: Loc
-    matched: bool
-    node: Node | None = None
-    result: bool | None = None
-    entries: tuple[TraceEntry, ...] = ()
+    __slots__ = ("entries", "loc", "matched", "node", "result", "rule")
+
+    def __init__(
+        self,
+        rule: str,
+        loc: Loc,
+        matched: bool,
+        node: Node | None = None,
+        result: bool | None = None,
+        entries: tuple[TraceEntry, ...] = (),
+    ) -> None:
+        self.rule = rule
+        self.loc = loc
+        self.matched = matched
+        self.node = node
+        self.result = result
+        self.entries = entries
+
+    def __repr__(self) -> str:
+        return f"RuleAttempt({self.rule!r}, matched={self.matched})"
 
 
 class Decision:

@@ -13,7 +13,7 @@ import re
 from collections import Counter
 from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, NamedTuple
+from typing import TYPE_CHECKING, Any
 
 from authorizer.policy.errors import Loc
 from authorizer.policy.identity import parse_identity_source
@@ -63,13 +63,19 @@ CONNECT = "$connect"
 INDEX_MIN_RULES = 8  # below this a plain scan is as fast as a lookup
 
 
-class TokenOptions(NamedTuple):
+class TokenOptions:
     """How a policy's `tokens:` issuers are compiled. `jwks` replaces every issuer's key set (test
     suites, local serving: issuer name and configuration → a JWKS file; nothing is fetched then);
-    `clock` gives `now` per request (seconds since the epoch; default time.time)."""
+    `clock` gives `now` per request (seconds since the epoch; default time.time). A plain class: a
+    NamedTuple costs every cold start a few hundred µs to create."""
 
-    jwks: Callable[[str, IssuerConfig], Path] | None = None
-    clock: Callable[[], float] | None = None
+    __slots__ = ("clock", "jwks")
+
+    def __init__(
+        self, jwks: Callable[[str, IssuerConfig], Path] | None = None, clock: Callable[[], float] | None = None
+    ) -> None:
+        self.jwks = jwks
+        self.clock = clock
 
 
 class _TokensUnusable(SourceError):

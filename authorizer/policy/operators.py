@@ -16,7 +16,7 @@ import hmac
 import math
 import re
 from collections.abc import Callable, Sequence
-from typing import TYPE_CHECKING, Any, Literal, NamedTuple
+from typing import TYPE_CHECKING, Any, Literal
 
 if TYPE_CHECKING:
     from authorizer.policy.secrets import SecretLookup
@@ -34,26 +34,55 @@ class OperatorError(ValueError):
         super().__init__("; ".join(message for _, message in problems))
 
 
-class Setting(NamedTuple):
-    """What a test is built for: the source's sensitivity, and the policy's secrets."""
+class Setting:
+    """What a test is built for: the source's sensitivity, and the policy's secrets. (Plain classes
+    here: a dataclass or a NamedTuple costs every cold start a few hundred µs to create.)"""
 
-    sensitive: bool
-    secrets: SecretLookup
-    secret_names: frozenset[str]
+    __slots__ = ("secret_names", "secrets", "sensitive")
+
+    def __init__(self, sensitive: bool, secrets: SecretLookup, secret_names: frozenset[str]) -> None:
+        self.sensitive = sensitive
+        self.secrets = secrets
+        self.secret_names = secret_names
 
 
-class Operator(NamedTuple):
-    name: str
-    build: Callable[[Any, Setting], Test]  # argument → per-value test; OperatorError on a bad argument
-    indexable: bool = False  # with `values: single`, the rule index may key rules on the argument
-    constant_time: ConstantTime = "no"
-    in_not: bool = True  # may be used inside `not`
-    when_missing: Callable[[Any], bool | None] | None = None  # the answer for a missing source (default unknown)
-    # `{from: SOURCE}` as the argument: the test of one source's value against another's (sensitive → digests)
-    between_sources: Callable[[bool], PairTest] | None = None
-    # its argument is values of the source (or a list of them): on a source that only holds text, a
-    # literal YAML read as a number, boolean or date (yes, 0123, 2024-01-01) is a trap, refused at load
-    takes_values: bool = False
+class Operator:
+    """One operator of the language: how its test is built, and what the index, `not`, missing values
+    and the constant-time table need to know of it."""
+
+    __slots__ = (
+        "between_sources",
+        "build",
+        "constant_time",
+        "in_not",
+        "indexable",
+        "name",
+        "takes_values",
+        "when_missing",
+    )
+
+    def __init__(
+        self,
+        name: str,
+        build: Callable[[Any, Setting], Test],  # argument → per-value test; OperatorError on a bad argument
+        indexable: bool = False,  # with `values: single`, the rule index may key rules on the argument
+        constant_time: ConstantTime = "no",
+        in_not: bool = True,  # may be used inside `not`
+        when_missing: Callable[[Any], bool | None] | None = None,  # the answer for a missing source (default unknown)
+        # `{from: SOURCE}` as the argument: the test of one source's value against another's (sensitive → digests)
+        between_sources: Callable[[bool], PairTest] | None = None,
+        # its argument is values of the source (or a list of them): on a source that only holds text, a
+        # literal YAML read as a number, boolean or date (yes, 0123, 2024-01-01) is a trap, refused at load
+        takes_values: bool = False,
+    ) -> None:
+        self.name = name
+        self.build = build
+        self.indexable = indexable
+        self.constant_time = constant_time
+        self.in_not = in_not
+        self.when_missing = when_missing
+        self.between_sources = between_sources
+        self.takes_values = takes_values
 
 
 # -- values -----------------------------------------------------------------------------------------
