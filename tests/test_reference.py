@@ -19,7 +19,7 @@ from authorizer.decide.evaluate import evaluate
 from authorizer.event.readers import BadEvent
 from authorizer.event.request import Request
 from tests.reference import Interpreter, RefDecision, glob_match, route_matches
-from tests.test_reference_strategies import SECRETS, compile_data, events, policies
+from tests.test_reference_strategies import SECRETS, compile_data, events, index_kind, policies
 
 Summary = tuple[Any, ...]
 
@@ -39,6 +39,7 @@ def summary(decision: Decision | RefDecision) -> Summary:
 
 def check_agreement(policy_data: dict[str, Any], batch: list[dict[str, Any]]) -> None:
     compiled, validated = compile_data(policy_data)
+    event(f"index: {index_kind(compiled)}")
     reference = Interpreter(validated, SECRETS)
     for item in batch:
         want = reference.decide(item)

@@ -32,6 +32,7 @@ class Check:
     sensitive: bool = False
     loc: Loc = ()
     equals_key: Any = None  # single-valued equality: the typed (or digest) key of its literal, for the index
+    pattern: str | None = None  # single-valued text test on a source bearing no secret: its RE2 pattern, for the index
 
 
 @dataclass(slots=True, eq=False)
@@ -137,9 +138,11 @@ class RuleIndex:
     """Narrows the rules worth trying for a request, keeping their order (first match wins).
 
     `keyed_on` names the discriminating value: "route" (the concrete route), an identity source
-    compared for equality (read by `get`, its single value keyed by `value_key`), or None (no
-    index: every request tries `rest`). `table` maps a key to the rules that could match it (the
-    rules keyed on it merged with every rule that is not keyed); `rest` is for any other key.
+    compared for equality (read by `get`, its single value keyed by `value_key`) or with patterns
+    (`patterns`), or None (no index: every request tries `rest`). `table` maps a key to the rules
+    that could match it (the rules keyed on it merged with every rule that is not keyed); `rest` is
+    for any other key. With `patterns`, a key is a pattern's id, `keyed[id]` its rule, and `every`
+    (all the rules) is for a value the set cannot answer for (policy/index.py).
     """
 
     keyed_on: str | None
@@ -147,6 +150,9 @@ class RuleIndex:
     rest: tuple[CompiledRule, ...]
     get: Getter | None = None
     value_key: Callable[[Any], Any] | None = None
+    patterns: Callable[[str], list[int] | None] | None = None  # ids of the patterns a text matches (regex.PatternSet)
+    keyed: tuple[CompiledRule, ...] = ()
+    every: tuple[CompiledRule, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
