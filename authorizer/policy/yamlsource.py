@@ -12,6 +12,7 @@ from typing import Any
 
 import yaml
 
+from authorizer.policy.collector import collector_paused
 from authorizer.policy.errors import Loc
 
 try:
@@ -154,6 +155,7 @@ class _Builder:
         return None
 
 
+@collector_paused()
 def load_yaml(data: bytes) -> tuple[Any, SourceMap]:
     """Parse one YAML document; raise YamlProblems listing everything wrong with the text."""
     if not data.strip():

@@ -17,6 +17,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, StrictStr, ValidationError
 
 from authorizer.event.builder import RequestSpec
+from authorizer.policy.collector import collector_paused
 from authorizer.policy.errors import Problem
 from authorizer.policy.suggest import describe_validation_error
 from authorizer.policy.yamlsource import SourceMap, YamlProblems, load_yaml
@@ -176,6 +177,7 @@ def parse_suite(path: Path) -> tuple[Suite | None, SourceMap, list[Problem]]:
         return None, smap, sorted(problems, key=lambda p: (p.line, p.col))
 
 
+@collector_paused()
 def load_suite(path: Path) -> LoadedSuite:
     """Read, validate and expand one suite file into runnable cases (or problems)."""
     suite, smap, problems = parse_suite(path)
