@@ -211,11 +211,18 @@ def load_suite(path: Path) -> LoadedSuite:
     defaults = suite.defaults or Defaults()
     default_request = defaults.request.model_dump(exclude_unset=True) if defaults.request else {}
     seen: dict[str, int] = {}
+    files: dict[str, Path | None] = {}  # each policy named, found once (not once per case)
 
     def problem(loc: tuple[str | int, ...], message: str, *, warning: bool = False) -> None:
         line, col = positions.locate(loc)
         found = Problem(str(path), line, col, message, "warning" if warning else "error")
         (loaded.warnings if warning else loaded.problems).append(found)
+
+    def policy_file(text: str) -> Path | None:
+        if text not in files:
+            named = Path(os.path.normpath(base / text))
+            files[text] = named if named.is_file() else None
+        return files[text]
 
     for i, case in enumerate(suite.cases):
         loc: tuple[str | int, ...] = ("cases", i)
@@ -227,8 +234,8 @@ def load_suite(path: Path) -> LoadedSuite:
         if policy_text is None:
             problem(loc, "no policy: set `policy` on the suite or on the case")
             continue
-        policy = Path(os.path.normpath(base / policy_text))
-        if not policy.is_file():
+        policy = policy_file(policy_text)
+        if policy is None:
             problem((*loc, "policy") if case.policy else ("policy",), f"policy file {policy_text!r} not found")
             continue
         expect = case.expect.model_dump(exclude_unset=True)
