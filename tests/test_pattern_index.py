@@ -28,7 +28,8 @@ ATOMS = ["a", "b", "é", ".", "\\d", "[ab]", "[^a]", "(?s).", "\\n", "\\C", "\\.
 
 @st.composite
 def regexes(draw: st.DrawFn, depth: int = 2) -> str:
-    """Random RE2 patterns: atoms, repetition, alternation, groups, anchors, word boundaries, flags."""
+    """Random RE2 patterns: atoms, repetition, alternation, groups, anchors (multi-line too), word
+    boundaries, flags."""
     if depth == 0 or draw(st.integers(0, 3)) == 0:
         atom = draw(st.sampled_from(ATOMS))
     else:
@@ -36,7 +37,11 @@ def regexes(draw: st.DrawFn, depth: int = 2) -> str:
         atom = draw(st.sampled_from(["", "|"])).join(parts)
         atom = f"({atom})" if draw(st.booleans()) else f"(?:{atom})"
     quantifier = draw(st.sampled_from(["", "", "*", "+", "?", "{1,2}", "*?"]))
-    anchors = draw(st.sampled_from([("", ""), ("^", ""), ("", "$"), ("\\b", ""), ("(?i)", "")]))
+    anchors = draw(
+        st.sampled_from(
+            [("", ""), ("^", ""), ("", "$"), ("\\b", "\\B"), ("(?i)", ""), ("(?m)^", "$"), ("\\A", "\\z"), ("(?U)", "")]
+        )
+    )
     return anchors[0] + atom + quantifier + anchors[1]
 
 
