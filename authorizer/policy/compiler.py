@@ -182,7 +182,9 @@ class _Compiler:
             to_pattern = operator.pattern if operator is not None and mode == "single" and not sensitive else None
             pattern = to_pattern(arg) if to_pattern is not None else None  # or on this (secret-bearing values: never)
             shown = f"secret:{arg}" if op == "secret" else REDACTED if sensitive else arg
-            check = Check(source, op, shown, get, test, mode, when_missing, sensitive, op_loc, equals_key, pattern)
+            check = Check(
+                source, op, shown, get, test, mode, when_missing, sensitive, op_loc, equals_key, pattern=pattern
+            )
             checks.append(check)
         if mode == "any" and len(checks) > 1:  # one value must satisfy every operator, not each op a value of its own
             tests = [c.test for c in checks]

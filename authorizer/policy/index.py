@@ -65,7 +65,7 @@ def _table(best: Discriminator, rules: tuple[CompiledRule, ...], per_rule: list[
     if best == _ROUTE:
         return RuleIndex("route", table, rest)
     check = next(n for r in rules for n in r.conditions if isinstance(n, Check) and n.source == best[1])
-    return RuleIndex(best[1], table, rest, check.get, key_function(check.sensitive))
+    return RuleIndex(best[1], table, rest, get=check.get, value_key=key_function(check.sensitive))
 
 
 def _pattern_set(
@@ -88,4 +88,4 @@ def _pattern_set(
     rest = tuple(r for r in rules if r.position not in positions)
     table = {id_: tuple(sorted((rule, *rest), key=_position)) for id_, rule in enumerate(keyed)}
     check = next(n for r in keyed for n in r.conditions if isinstance(n, Check) and n.source == source)
-    return RuleIndex(source, table, rest, check.get, patterns=patterns, keyed=keyed, every=rules)
+    return RuleIndex(source, table, rest, get=check.get, patterns=patterns, keyed=keyed, every=rules)
