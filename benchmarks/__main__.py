@@ -24,10 +24,10 @@ from benchmarks.events import SECRETS  # noqa: E402
 
 os.environ.update(SECRETS)
 
-from benchmarks import claims, cold, diff, memory, scaling, tokens, warm  # noqa: E402
+from benchmarks import claims, cold, diff, memory, scaling, tokens, tools, warm  # noqa: E402
 from benchmarks.report import machine, table  # noqa: E402
 
-SECTIONS = ("warm", "default", "scaling", "compile", "cold", "memory", "diff", "tokens", "claims")
+SECTIONS = ("warm", "default", "scaling", "compile", "cold", "memory", "diff", "tokens", "claims", "validate", "test")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -261,6 +261,36 @@ def main(argv: list[str] | None = None) -> int:
     if "claims" in sections:
         results["claims"], missed = claims.report(rounds, table)
         failures += missed
+
+    if "validate" in sections:
+        result = tools.validate(3 if args.quick else 5)
+        results["validate"] = result
+        print(f"## authorizer validate on {result['rules']:,} regex rules (CPU s, in-process, median)\n")
+        table(
+            ["rules", "seconds", "target", "verdict"],
+            [[result["rules"], result["seconds"], f"≤ {result['target_s']:g} s", "ok" if result["ok"] else "MISSED"]],
+        )
+        if not result["ok"]:
+            failures.append("validate: 1,000 regex rules")
+
+    if "test" in sections:
+        result = tools.test_suite(3 if args.quick else 5)
+        results["test"] = result
+        print(f"## authorizer test, {result['cases']:,} cases against the example policy (CPU, in-process, median)\n")
+        table(
+            ["cases", "seconds", "cases/s", "target", "verdict"],
+            [
+                [
+                    result["cases"],
+                    result["seconds"],
+                    f"{result['cases_per_s']:,.0f}",
+                    f"≥ {result['target_per_s']:,.0f}/s",
+                    "ok" if result["ok"] else "MISSED",
+                ]
+            ],
+        )
+        if not result["ok"]:
+            failures.append("test: cases per second")
 
     if args.json:
         args.json.write_text(json.dumps(results, indent=2, default=str) + "\n")

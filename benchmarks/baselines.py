@@ -16,6 +16,7 @@ The suite checks, event by event, that every contender gives the same answer bef
 
 from __future__ import annotations
 
+import fnmatch
 import hashlib
 import hmac
 import ipaddress
@@ -254,6 +255,8 @@ class Naive:
             if op == "prefix" and not str(value).startswith(arg):
                 return False
             if op == "regex" and not re.fullmatch(arg, str(value)):
+                return False
+            if op == "glob" and not fnmatch.fnmatchcase(str(value), arg):
                 return False
             if op == "cidr":
                 address = ipaddress.ip_address(value)

@@ -1,16 +1,21 @@
 """Decision time as policies grow to 1, 10, 100 and 1,000 rules, and the time to compile them.
 
-Three shapes of policy, each timed on the event matching the last rule and on an event matching none:
+Five shapes of policy, each timed on the event matching the last rule and on an event matching none:
 - `routes`: every rule scoped to its own exact route (indexed by route);
 - `api keys`: every rule keyed on its own value of one identity source, `header.x-api-key`
   (indexed by that value; a secret-bearing source, so keyed by digest);
-- `unindexable`: every rule a `prefix` condition, which no index can narrow (a scan).
-Baselines: hand-written (a dict lookup for the indexable shapes, a loop for the other) and the
-naive engine (a linear scan with `jmespath.search`; only up to 100 rules, 1,000 takes ~10 ms a call).
+- `regex`, `glob`: every rule its own pattern for `header.x-user` (indexed by one RE2 set of them all);
+- `unindexable`: every rule a `prefix` condition with `values: any` (any of the header's values may
+  match), which the index does not narrow: it keys single values (a scan).
+Baselines: hand-written (a dict lookup for the keyed shapes, a loop for the others: compiled `re`
+patterns for regex and glob) and the naive engine (a linear scan with `jmespath.search`; only up to
+100 rules, 1,000 takes ~10 ms a call).
 """
 
 from __future__ import annotations
 
+import fnmatch
+import re
 import statistics
 import tempfile
 import time
@@ -31,7 +36,7 @@ from benchmarks.timing import Handler, Sample, interleaved, ratio
 from benchmarks.warm import check_agreement, use_policy
 
 SIZES = (1, 10, 100, 1000)
-SHAPES = ("routes", "api keys", "unindexable")
+SHAPES = ("routes", "api keys", "regex", "glob", "unindexable")
 INDEXED_TARGET, PER_RULE_TARGET_US, COMPILE_TARGET_MS = 2.0, 1.5, 300.0
 NAIVE_MAX_RULES = 100
 
@@ -46,8 +51,12 @@ def policy_text(shape: str, size: int) -> str:
             lines.append("    when: {header.x-tenant: acme}")
         elif shape == "api keys":
             lines.append(f"    when: {{header.x-api-key: key-{i:04d}}}")
+        elif shape == "regex":
+            lines.append(f'    when: {{header.x-user: {{regex: "user{i:04d}-[a-z]+"}}}}')
+        elif shape == "glob":
+            lines.append(f'    when: {{header.x-user: {{glob: "user{i:04d}-*"}}}}')
         else:
-            lines.append(f'    when: {{header.x-user: {{prefix: "user{i:04d}-"}}}}')
+            lines.append(f'    when: {{header.x-user: {{values: any, prefix: "user{i:04d}-"}}}}')
         lines.append(f"    principal: client-{i}")
     return "\n".join(lines) + "\n"
 
@@ -67,7 +76,7 @@ def event_for(shape: str, index: int | None) -> dict[str, Any]:
 
 
 def hand_written(shape: str, size: int) -> Handler:
-    """The same policy in plain Python: a dict for the indexable shapes, a loop for the other."""
+    """The same policy in plain Python: a dict for the keyed shapes, a loop for the others."""
 
     def allow(event: Any, principal: str) -> dict[str, Any]:
         return generate_policy(principal, "Allow", "/".join(event["methodArn"].split("/")[:2]) + "/*")
@@ -93,6 +102,20 @@ def hand_written(shape: str, size: int) -> Handler:
             raise Exception(UNAUTHORIZED)
 
         return by_key
+    if shape in ("regex", "glob"):
+        texts = [
+            f"user{i:04d}-[a-z]+" if shape == "regex" else fnmatch.translate(f"user{i:04d}-*") for i in range(size)
+        ]
+        patterns = [(re.compile(text).fullmatch, f"client-{i}") for i, text in enumerate(texts)]
+
+        def patterns_scan(event: Any, context: Any) -> dict[str, Any]:
+            user = (event.get("headers") or {}).get("x-user") or ""
+            for fullmatch, principal in patterns:
+                if fullmatch(user):
+                    return allow(event, principal)
+            raise Exception(UNAUTHORIZED)
+
+        return patterns_scan
     prefixes = [(f"user{i:04d}-", f"client-{i}") for i in range(size)]
 
     def scan(event: Any, context: Any) -> dict[str, Any]:
@@ -164,10 +187,12 @@ def _per_rule(samples: dict[str, Sample], size: int) -> float | None:
 
 
 def _index_description() -> str:
-    """What the booted policy's index is keyed on (`none` for a scan)."""
+    """What the booted policy's index is keyed on (`none` for a scan; `(patterns)`: one RE2 set)."""
     runtime = handler._runtime
     policy = runtime.store.current() if runtime is not None and runtime.store is not None else None
-    return (policy.index.keyed_on or "none") if policy is not None else "?"
+    if policy is None:
+        return "?"
+    return f"{policy.index.keyed_on} (patterns)" if policy.index.patterns else (policy.index.keyed_on or "none")
 
 
 def verdicts(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:

@@ -41,7 +41,7 @@ from authorizer.stores.base import StaticPolicyStore
 from benchmarks.events import SECRETS as SHIPPED_SECRETS
 from benchmarks.events import SHIPPED, WITH_TOKENS, realistic_events, shipped_events
 from tests.conftest import FIXTURES, POLICIES, all_fixture_paths, compile_yaml, generated_response, load_fixture
-from tests.test_reference_strategies import compile_data, events, policies
+from tests.test_reference_strategies import compile_data, events, index_kind, policies
 from tests.token_strategies import compile_token_policy, token_events, token_policies
 
 # the policy's own response format, and the AUTHORIZER_RESPONSE overrides (simple applies to http-v2 only)
@@ -93,7 +93,7 @@ def check_fast_agrees(policy_data: dict[str, Any], batch: list[dict[str, Any]]) 
     answered = [compare(compiled, item, mode)[0] for mode in MODES.values() for item in batch]
     share = "every event" if all(answered) else "some events" if any(answered) else "no event"
     hypothesis.event(f"fast path answered {share}")
-    hypothesis.event(f"indexed: {compiled.index.keyed_on is not None}")
+    hypothesis.event(f"index: {index_kind(compiled)}")
 
 
 @settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -363,14 +363,20 @@ def test_indexed_on_exact_routes() -> None:
                 assert decision.rule == ("connect" if kind == "websocket" else want), (method, path, kind)
 
 
-def test_long_policy_without_an_index() -> None:
-    """More rules than are inlined in one function, none indexable: rule functions tried in order."""
-    rules = [
-        {"name": f"g{i}", "effect": "allow", "when": {"header.x-client": {"glob": f"v-{i}/*"}}, "principal": f"p{i}"}
-        for i in range(40)
-    ]
+@pytest.mark.parametrize("indexed", [True, False])
+def test_long_policy_of_patterns(indexed: bool) -> None:
+    """More rules than are inlined in one function, each a glob: keyed on their patterns (one RE2 set,
+    the rules it picks tried through their functions), or, the same globs inside `all` (which the
+    index does not look into), rule functions tried in order. Both answer alike."""
+
+    def when(i: int) -> dict[str, Any]:
+        glob = {"header.x-client": {"glob": f"v-{i}/*"}}
+        return glob if indexed else {"all": [glob]}
+
+    rules = [{"name": f"g{i}", "effect": "allow", "when": when(i), "principal": f"p{i}"} for i in range(40)]
     policy, _ = compile_data({"version": 1, "rules": rules})
-    assert policy.index.keyed_on is None and "TABLE" in generate(policy)[0]
+    assert (policy.index.patterns is not None) is indexed
+    assert ("FN[rule.position]" if indexed else "TABLE") in generate(policy)[0]
     for value, want in [
         ("v-0/", "g0"),
         ("v-39/a", "g39"),

@@ -1,9 +1,16 @@
 """`authorizer.lint`: shadowed rules, rules that can never match, method-scoped Allows under caching.
 Each warning is checked for a policy that has the flaw and for a near miss that has not."""
 
-import pytest
+import dataclasses
+from typing import Any
 
-from authorizer.policy.lint import lint
+import pytest
+import yaml
+from hypothesis import HealthCheck, event, given, settings
+from hypothesis import strategies as st
+
+from authorizer.policy.ir import CompiledRule
+from authorizer.policy.lint import _Linter, lint
 from authorizer.policy.load import load
 from tests.conftest import POLICIES
 
@@ -184,3 +191,73 @@ def test_route_limited_allow_covering_the_stage_under_caching(head, extra, warne
     assert bool(found) is warned
     if warned:
         assert "lets the caller call every route" in found[0]
+
+
+# -- shadowing compares a rule only with the earlier rules that could shadow it ---------------------
+CONDITIONS = {
+    "header.x-role": [
+        "admin",
+        ["admin", "staff"],
+        [],
+        {"one_of": ["admin"]},
+        {"equals": "admin", "values": "joined"},
+        {"equals": "admin", "values": "any"},
+        {"prefix": "ad"},
+        {"prefix": "adm"},
+        {"suffix": "in"},
+        {"contains": "m"},
+        {"regex": "ad.*"},
+        {"glob": "ad*"},
+        {"exists": True},
+        {"exists": False},
+        {"not_equals": "guest"},
+        {"not_one_of": ["guest"]},
+        {"not": {"prefix": "g"}},
+    ],
+    "query.n": [{"gt": 5}, {"ge": 10}, {"lt": 3}, {"gt": 5, "le": 20}, "7", {"one_of": ["7", "30"]}],
+    "header.x-api-key": [{"secret": "k"}, {"secret": "j"}, "key-1", {"prefix": "key-"}],
+    "context.n": [1, 1.0, True, {"one_of": [1, "1"]}, {"not_equals": 1}],
+}
+ROUTES = ["GET /a", "GET /a/*", "ANY /a/{id}", "POST /a", "$connect", "GET /b", "GET /a/1"]
+
+
+@st.composite
+def lint_policies(draw: st.DrawFn) -> dict[str, Any]:
+    """Rules from a small vocabulary of conditions and routes, so that rules often shadow others."""
+
+    def when(depth: int) -> dict[str, Any]:
+        out: dict[str, Any] = {}
+        if draw(st.integers(0, 3)):  # mostly one condition on one source, so that rules often compare
+            out["header.x-role"] = draw(st.sampled_from(CONDITIONS["header.x-role"]))
+        if not draw(st.integers(0, 2)):
+            other = draw(st.sampled_from(sorted(CONDITIONS)))
+            out[other] = draw(st.sampled_from(CONDITIONS[other]))
+        if depth and draw(st.integers(0, 4)) == 0:
+            out[draw(st.sampled_from(["any", "all"]))] = [when(depth - 1) or {"query.n": "7"} for _ in range(2)]
+        if depth and draw(st.integers(0, 6)) == 0:
+            out["not"] = when(depth - 1) or {"query.n": "7"}
+        return out
+
+    rules = []
+    for i in range(draw(st.integers(2, 9))):
+        rule: dict[str, Any] = {"name": f"r{i}", "effect": "allow", "when": when(1)}
+        if not draw(st.integers(0, 2)):
+            rule["routes"] = draw(st.lists(st.sampled_from(ROUTES), min_size=1, max_size=2, unique=True))
+        rules.append(rule)
+    return {"version": 1, "secrets": {"k": {"env": "K"}, "j": {"env": "J"}}, "rules": rules}
+
+
+class _EveryPair(_Linter):
+    """Shadowing as it was: each rule compared with every earlier rule."""
+
+    def facts(self, rule: CompiledRule) -> Any:
+        return dataclasses.replace(super().facts(rule), needs=())
+
+
+@settings(max_examples=400, deadline=None, suppress_health_check=list(HealthCheck))
+@given(data=lint_policies())
+def test_shadowing_finds_what_comparing_every_pair_finds(data: dict[str, Any]) -> None:
+    loaded = load("p.yaml", yaml.safe_dump(data).encode(), secrets={}.get)
+    found = lint(loaded.data, loaded.policy)
+    assert found == _EveryPair(loaded.data, loaded.policy).run()
+    event(f"shadowed: {sum('is shadowed by' in message for _, message in found)}")

@@ -19,7 +19,7 @@ from authorizer.decide.evaluate import evaluate
 from authorizer.event.readers import BadEvent
 from authorizer.event.request import Request
 from tests.reference import Interpreter, RefDecision, glob_match, route_matches
-from tests.test_reference_strategies import SECRETS, compile_data, events, policies
+from tests.test_reference_strategies import SECRETS, compile_data, events, index_kind, policies
 from tests.token_strategies import compile_token_policy, token_events, token_policies, verifier
 
 Summary = tuple[Any, ...]
@@ -45,6 +45,7 @@ def check_agreement(policy_data: dict[str, Any], batch: list[dict[str, Any]], to
     else:
         compiled, validated = compile_data(policy_data)
         reference = Interpreter(validated, SECRETS)
+    event(f"index: {index_kind(compiled)}")
     for item in batch:
         want = reference.decide(item)
         try:

@@ -66,6 +66,13 @@ JMESPATHS = [
 
 
 TEXT_ONLY = ("header", "query", "cookie", "stage", "path", "token", "source_ip", "kind", "route", "arn")
+TEXT_TESTS = st.one_of(  # the operators the rule index may key on by pattern (one RE2 set)
+    st.tuples(st.just("prefix"), st.sampled_from(["a", "x", "", "1", "10."])),
+    st.tuples(st.just("suffix"), st.sampled_from(["b", "a", "", ".1", "e"])),
+    st.tuples(st.just("contains"), st.sampled_from(["a", ",", "", " "])),
+    st.tuples(st.just("regex"), st.sampled_from(REGEXES)),
+    st.tuples(st.just("glob"), st.sampled_from(GLOBS)),
+)
 
 
 def _literal(source: str) -> st.SearchStrategy[Any]:
@@ -81,11 +88,7 @@ def _operator(source: str, inner: bool = False, pairs: bool = False) -> st.Searc
         st.tuples(st.just("not_equals"), literal),
         st.tuples(st.just("one_of"), st.lists(literal, max_size=3)),
         st.tuples(st.just("not_one_of"), st.lists(literal, max_size=3)),
-        st.tuples(st.just("prefix"), st.sampled_from(["a", "x", "", "1", "10."])),
-        st.tuples(st.just("suffix"), st.sampled_from(["b", "a", "", ".1", "e"])),
-        st.tuples(st.just("contains"), st.sampled_from(["a", ",", "", " "])),
-        st.tuples(st.just("regex"), st.sampled_from(REGEXES)),
-        st.tuples(st.just("glob"), st.sampled_from(GLOBS)),
+        TEXT_TESTS,
         st.tuples(st.just("cidr"), st.sampled_from(CIDRS) | st.lists(st.sampled_from(CIDRS), min_size=1, max_size=2)),
         st.tuples(st.sampled_from(["lt", "le", "gt", "ge"]), st.sampled_from(NUMBERS)),
         st.tuples(st.just("secret"), st.sampled_from(sorted(SECRETS))),
@@ -165,14 +168,18 @@ def _rule(name: str) -> st.SearchStrategy[dict[str, Any]]:
 
 
 def _indexed_rules(draw: st.DrawFn) -> list[dict[str, Any]]:
-    """Enough rules keyed on one source (or exact route) for the compiler to build its index."""
+    """Enough rules keyed on one source (by value, or by pattern: regex, glob, prefix, suffix,
+    contains) or exact route for the compiler to build its index."""
     source = draw(st.sampled_from(["header.x-a", "query.q", "header.x-api-key", "route"]))
+    by_pattern = source != "route" and draw(st.booleans())  # on x-api-key (secret-bearing): digests only, no set
     count = draw(st.integers(8, 12))
     rules = []
     for i in range(count):
         rule: dict[str, Any] = {"name": f"ix{i}", "effect": draw(st.sampled_from(["allow", "deny"]))}
         if source == "route":
             rule["routes"] = [draw(st.sampled_from(["GET /a", "POST /a", "GET /", "GET /a/1", "$connect"]))]
+        elif by_pattern:
+            rule["when"] = {source: dict([draw(TEXT_TESTS)])}
         else:
             rule["when"] = {source: draw(_literal(source))}
         if draw(st.booleans()):
@@ -201,6 +208,11 @@ def policies(draw: st.DrawFn) -> dict[str, Any]:
     }
     policy.update(draw(st.fixed_dictionaries({}, optional=optional)))
     return policy
+
+
+def index_kind(policy: CompiledPolicy) -> str:
+    """How a policy's rules are indexed, for hypothesis' statistics: none, a table, or a pattern set."""
+    return "none" if policy.index.keyed_on is None else "patterns" if policy.index.patterns else "table"
 
 
 def compile_data(policy: dict[str, Any]) -> tuple[CompiledPolicy, dict[str, Any]]:

@@ -10,6 +10,8 @@ below --min-coverage), 2 when a path is missing or holds no suite.
 from __future__ import annotations
 
 import argparse
+import functools
+import os
 import sys
 from pathlib import Path
 from typing import Any
@@ -44,8 +46,13 @@ def register(subparsers: Any) -> None:
 
 def display(path: Path) -> str:
     """A path as the user would type it: relative to the working directory when inside it."""
+    return _display(path, os.getcwd())
+
+
+@functools.lru_cache(maxsize=1024)  # each case names its policy: the same few paths thousands of times a run
+def _display(path: Path, cwd: str) -> str:
     absolute = path.absolute()
-    return str(absolute.relative_to(Path.cwd())) if absolute.is_relative_to(Path.cwd()) else str(path)
+    return str(absolute.relative_to(cwd)) if absolute.is_relative_to(cwd) else str(path)
 
 
 def run(args: argparse.Namespace) -> int:

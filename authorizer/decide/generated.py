@@ -30,6 +30,7 @@ import logging
 from collections.abc import Callable
 from typing import Any
 
+from authorizer.decide.candidates import matching
 from authorizer.decide.conditions import ambiguous, holds, judge, missing_because
 from authorizer.decide.outcome import (
     NO_MATCH_PRINCIPAL,
@@ -341,12 +342,18 @@ def generate(policy: CompiledPolicy) -> tuple[str, dict[str, Any], dict[int, tup
         top.emit(1, "key = None")
     elif index.get is None:  # keyed on the route
         top.emit(1, "key = a.route")
+    elif index.patterns is not None:  # `candidates.matching`: the rules worth trying, each through its function
+        assert index.lookup is not None
+        top.load(1, index.lookup, index.get)
+        top.emit(1, f"for rule in {top.bind(matching)}({top.bind(index)}, v):")
+        top.emit(2, "out = FN[rule.position](ev, kind, text, a, simple, m)")
     else:
         assert index.lookup is not None
         top.load(1, index.lookup, index.get)  # `candidates.index_key`, written out: no key when missing or ambiguous
         top.emit(1, f"key = None if v is None or (len(v) != 1 and AMBIGUOUS(v)) else {top.bind(index.value_key)}(v[0])")
-    top.emit(1, "for rule in TABLE.get(key, REST):")
-    top.emit(2, "out = rule(ev, kind, text, a, simple, m)")
+    if index.patterns is None:
+        top.emit(1, "for rule in TABLE.get(key, REST):")
+        top.emit(2, "out = rule(ev, kind, text, a, simple, m)")
     top.emit(2, "if out is not NO_MATCH:")
     top.emit(3, "return out")
     top.no_match(1, policy)
@@ -364,8 +371,11 @@ def build(policy: CompiledPolicy) -> FastDecide:
         def functions(rules: tuple[CompiledRule, ...]) -> tuple[Callable[..., Any], ...]:
             return tuple(made[r.position] for r in rules)
 
-        namespace["TABLE"] = {key: functions(rules) for key, rules in policy.index.table.items()}
-        namespace["REST"] = functions(policy.index.rest)
+        if policy.index.patterns is not None:
+            namespace["FN"] = functions(policy.rules)  # by position
+        else:
+            namespace["TABLE"] = {key: functions(rules) for key, rules in policy.index.table.items()}
+            namespace["REST"] = functions(policy.index.rest)
     decide: FastDecide = namespace["decide"]
     return decide
 

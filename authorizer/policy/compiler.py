@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 from authorizer.policy.errors import Loc
 from authorizer.policy.identity import parse_identity_source
+from authorizer.policy.index import build_index
 from authorizer.policy.ir import (
     AllOf,
     AnyOf,
@@ -28,7 +29,6 @@ from authorizer.policy.ir import (
     Not,
     Output,
     RoutePattern,
-    RuleIndex,
     SourceMatch,
     Tokens,
 )
@@ -60,7 +60,6 @@ Written = Callable[[Loc], str | None]
 COMBINATORS = ("any", "all", "not", "jmespath")
 METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS", "ANY", "*")  # as API Gateway writes them
 CONNECT = "$connect"
-INDEX_MIN_RULES = 8  # below this a plain scan is as fast as a lookup
 
 
 class TokenOptions:
@@ -231,8 +230,13 @@ class _Compiler:
             when_missing = operator.when_missing(arg) if operator and operator.when_missing else None
             indexable = operator is not None and operator.indexable and mode == "single"
             equals_key = key_function(sensitive)(arg) if indexable else None  # what RuleIndex may key on
+            to_pattern = operator.pattern if operator is not None and mode == "single" and not sensitive else None
+            pattern = to_pattern(arg) if to_pattern is not None else None  # or on this (secret-bearing values: never)
             shown = f"secret:{arg}" if op == "secret" else REDACTED if sensitive else arg
-            checks.append(Check(source, op, shown, get, found, test, mode, when_missing, sensitive, op_loc, equals_key))
+            check = Check(
+                source, op, shown, get, found, test, mode, when_missing, sensitive, op_loc, equals_key, pattern=pattern
+            )
+            checks.append(check)
         if mode == "any" and len(checks) > 1:  # one value must satisfy every operator, not each op a value of its own
             tests = [c.test for c in checks]
             missing_all = True if all(c.holds_when_missing for c in checks) else None
@@ -498,36 +502,6 @@ class _Compiler:
             sensitive=self.sensitive,
             tokens=self.tokens,
         )
-
-
-def _index_keys(rule: CompiledRule) -> dict[str, Any]:
-    """Discriminators this rule can be indexed under: `route` → exact routes, source → value."""
-    keys: dict[str, Any] = {}
-    if rule.routes and all(p.exact_path is not None and p.method != "*" for p in rule.routes):
-        keys["route"] = frozenset(f"{p.method} {p.exact_path}" if p.method else p.text for p in rule.routes)
-    for node in rule.conditions:
-        if isinstance(node, Check) and node.equals_key is not None:
-            keys.setdefault(node.source, frozenset([node.equals_key]))
-    return keys
-
-
-def build_index(rules: tuple[CompiledRule, ...]) -> RuleIndex:
-    """Pick the discriminator that indexes the most rules; keep a scan for small policies."""
-    per_rule = [_index_keys(r) for r in rules]
-    counts = Counter(d for keys in per_rule for d in keys)
-    if not counts or counts.most_common(1)[0][1] < INDEX_MIN_RULES:
-        return RuleIndex(None, {}, rules)
-    best = counts.most_common(1)[0][0]
-    rest = tuple(r for r, keys in zip(rules, per_rule, strict=True) if best not in keys)
-    buckets: dict[Any, list[CompiledRule]] = {}
-    for rule, keys in zip(rules, per_rule, strict=True):
-        for value in keys.get(best, ()):
-            buckets.setdefault(value, []).append(rule)
-    table = {value: tuple(sorted((*keyed, *rest), key=lambda r: r.position)) for value, keyed in buckets.items()}
-    if best == "route":
-        return RuleIndex("route", table, rest)
-    check = next(n for r in rules for n in r.conditions if isinstance(n, Check) and n.source == best)
-    return RuleIndex(best, table, rest, check.get, check.lookup, key_function(check.sensitive))
 
 
 def compile_policy(

@@ -35,6 +35,7 @@ class Check:
         "lookup",
         "mode",
         "op",
+        "pattern",
         "sensitive",
         "source",
         "test",
@@ -53,6 +54,8 @@ class Check:
         sensitive: bool = False,
         loc: Loc = (),
         equals_key: Any = None,  # single-valued equality: the typed (or digest) key of its literal, for the index
+        pattern: str
+        | None = None,  # single-valued text test on a source bearing no secret: its RE2 pattern, for the index
     ) -> None:
         self.source = source
         self.op = op
@@ -65,6 +68,7 @@ class Check:
         self.sensitive = sensitive
         self.loc = loc
         self.equals_key = equals_key
+        self.pattern = pattern
 
 
 class SourceMatch:
@@ -246,12 +250,14 @@ class RuleIndex:
     """Narrows the rules worth trying for a request, keeping their order (first match wins).
 
     `keyed_on` names the discriminating value: "route" (the concrete route), an identity source
-    compared for equality (read by `get`, its single value keyed by `value_key`), or None (no
-    index: every request tries `rest`). `table` maps a key to the rules that could match it (the
-    rules keyed on it merged with every rule that is not keyed); `rest` is for any other key.
+    compared for equality (read by `get`, its single value keyed by `value_key`) or with patterns
+    (`patterns`), or None (no index: every request tries `rest`). `table` maps a key to the rules
+    that could match it (the rules keyed on it merged with every rule that is not keyed); `rest` is
+    for any other key. With `patterns`, a key is a pattern's id, `keyed[id]` its rule, and `every`
+    (all the rules) is for a value the set cannot answer for (policy/index.py).
     """
 
-    __slots__ = ("get", "keyed_on", "lookup", "rest", "table", "value_key")
+    __slots__ = ("every", "get", "keyed", "keyed_on", "lookup", "patterns", "rest", "table", "value_key")
 
     def __init__(
         self,
@@ -261,6 +267,10 @@ class RuleIndex:
         get: Getter | None = None,
         lookup: Lookup | None = None,
         value_key: Callable[[Any], Any] | None = None,
+        patterns: Callable[[str], list[int] | None]
+        | None = None,  # ids of the patterns a text matches (regex.PatternSet)
+        keyed: tuple[CompiledRule, ...] = (),
+        every: tuple[CompiledRule, ...] = (),
     ) -> None:
         self.keyed_on = keyed_on
         self.table = table
@@ -268,6 +278,9 @@ class RuleIndex:
         self.get = get
         self.lookup = lookup
         self.value_key = value_key
+        self.patterns = patterns
+        self.keyed = keyed
+        self.every = every
 
 
 class Tokens:

@@ -14,12 +14,18 @@
 The analysis is conservative (a warning is a proof, silence is not) and works on the compiled
 conditions, so it judges exactly what the engine evaluates. Messages never show secret values:
 they use the compiled, already redacted, expected values.
+
+Shadowing compares a rule with the rules before it, so each rule's facts are computed once, and a
+rule is compared only with the earlier rules that could shadow it: those offering, for one of their
+conditions (or their routes), a key that condition needs (`_Linter.needs`, `offers`). A policy of
+1,000 distinct regex rules is then 1,000 lookups, not half a million comparisons.
 """
 
 from __future__ import annotations
 
 import json
 import re
+from collections import Counter
 from collections.abc import Hashable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -33,6 +39,8 @@ from authorizer.policy.sources import is_claim
 LintWarning = tuple[Loc, str]
 _TOKEN_ONLY_ABSENT = ("header.", "query.", "stage.", "path.", "cookie.", "context.")
 _NUMERIC = ("lt", "le", "gt", "ge")
+_ORDERED = ("prefix", "suffix", "contains", *_NUMERIC)  # implied by another test of the same operator (`implies`)
+_FINITE = ("equals", "one_of")
 
 
 def argument(data: Mapping[str, Any], check: Check) -> Any:
@@ -61,14 +69,22 @@ class _Facts:
     signatures: tuple[Hashable, ...]  # one per condition
     sources: frozenset[str]
     keyed: dict[str, frozenset[Hashable]]  # source → the only values an equality/one-of allows
+    needs: tuple[frozenset[Hashable], ...]  # per condition, and the routes: a rule it shadows offers one of each
+    offers: frozenset[Hashable]  # what this rule's conditions and routes offer to the `needs` of earlier rules
 
 
 class _Linter:
     def __init__(self, data: Mapping[str, Any], policy: CompiledPolicy) -> None:
         self.data = data
         self.policy = policy
+        self._signatures: dict[Node, Hashable] = {}  # each computed once (they serialise arguments)
 
     def signature(self, node: Node) -> Hashable:
+        if node not in self._signatures:
+            self._signatures[node] = self._signature(node)
+        return self._signatures[node]
+
+    def _signature(self, node: Node) -> Hashable:
         if isinstance(node, Check):
             return ("check", node.source, node.op, node.mode, json.dumps(argument(self.data, node), sort_keys=True))
         if isinstance(node, JmesCheck):
@@ -184,6 +200,61 @@ class _Linter:
         return kinds
 
     # -- shadowing ---------------------------------------------------------------------------
+    def needs(self, node: Node) -> frozenset[Hashable]:
+        """Keys one of which a rule must offer for `node` to hold whenever that rule's conditions do:
+        what `implies` can prove it from (the same condition, presence, the same ordered operator, or
+        the only values an equality or one-of allows)."""
+        keys: set[Hashable] = {self.signature(node)}
+        if not isinstance(node, Check):
+            return frozenset(keys)
+        where = (node.source, node.mode)
+        if node.op == "exists" and node.holds_when_missing is None:  # implied by any test of a present value
+            return frozenset([*keys, ("present", *where)])
+        if node.op == "secret" or node.mode not in ("single", "joined"):
+            return frozenset(keys)
+        values = [typed_key(v) for v in self.finite(node) or ()]
+        if node.op in _FINITE and None not in values:  # only a check allowing one of these values can imply it
+            keys |= {("value", *where, v) for v in values}  # (one allowing none is a rule that can never match)
+        else:
+            keys.add(("finite", *where))
+        if node.op in _ORDERED:
+            keys.add(("op", *where, node.op))
+        return frozenset(keys)
+
+    def offers(self, node: Node) -> set[Hashable]:
+        """The keys `node` offers to the `needs` of an earlier rule's conditions."""
+        keys: set[Hashable] = {self.signature(node)}
+        if not isinstance(node, Check) or node.holds_when_missing is not None:
+            return keys
+        where = (node.source, node.mode)
+        keys |= {("present", *where), ("op", *where, node.op)}
+        values = self.finite(node)
+        if values is not None:
+            keys |= {("finite", *where), *(("value", *where, typed_key(v)) for v in values)}
+        return keys
+
+    @staticmethod
+    def route_needs(rule: CompiledRule) -> frozenset[Hashable] | None:
+        """What `covers_routes` needs of a later rule's routes: one of these exact routes (a route
+        matching an exact one is written the same); None when a wildcard or ANY route matches more."""
+        routes = rule.routes
+        if not routes or any(p.exact_path is None or p.method == "*" for p in routes):
+            return None
+        return frozenset(("route", p.text) for p in routes)
+
+    def facts(self, rule: CompiledRule) -> _Facts:
+        conditions = tuple(_conjuncts(rule.conditions))
+        routes = self.route_needs(rule)
+        return _Facts(
+            rule,
+            conditions,
+            tuple(self.signature(n) for n in conditions),
+            frozenset(n.source for n in conditions if isinstance(n, Check)),
+            self.keyed(conditions),
+            (*(self.needs(n) for n in conditions), *([routes] if routes is not None else [])),
+            frozenset({("route", p.text) for p in rule.routes or ()}.union(*(self.offers(n) for n in conditions))),
+        )
+
     @staticmethod
     def covers_routes(a: CompiledRule, b: CompiledRule) -> bool:
         if a.routes is None:
@@ -270,21 +341,25 @@ class _Linter:
 
     def run(self) -> list[LintWarning]:
         warnings: list[LintWarning] = [*self.caching(), *self.express_style_routes(), *self.tokens()]
+        every = [self.facts(rule) for rule in self.policy.rules]
+        offered = Counter(key for facts in every for key in facts.offers)
         live: list[_Facts] = []
-        for rule in self.policy.rules:
-            conditions = tuple(_conjuncts(rule.conditions))
-            facts = _Facts(
-                rule,
-                conditions,
-                tuple(self.signature(n) for n in conditions),
-                frozenset(n.source for n in conditions if isinstance(n, Check)),
-                self.keyed(conditions),
-            )
+        unconditional: list[int] = []  # live rules that need nothing: they may shadow any later rule
+        needing: dict[Hashable, list[int]] = {}  # key → the live rules that could shadow a rule offering it
+        for facts in every:
+            rule = facts.rule
             reason = self.contradiction(facts)
             if reason:
                 warnings.append(((*rule.loc, "name"), f"rule {rule.name!r} can never match: {reason}"))
                 continue
-            earlier = next((a for a in live if self.shadows(a, facts)), None)
+            could = sorted({*unconditional, *(i for key in facts.offers for i in needing.get(key, ()))})
+            earlier = next((live[i] for i in could if self.shadows(live[i], facts)), None)
+            # a rule shadows only rules offering one key of each of its needs: filed under its rarest need
+            if facts.needs:
+                for key in min(facts.needs, key=lambda keys: sum(offered[k] for k in keys)):
+                    needing.setdefault(key, []).append(len(live))
+            else:
+                unconditional.append(len(live))
             if earlier is not None:
                 warnings.append(
                     (

@@ -10,16 +10,14 @@ Lambda cold start with a packaged cache never imports pydantic, nor parses YAML:
 
 from __future__ import annotations
 
-import gc
 import hashlib
 import json
 import os
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from authorizer import __version__
+from authorizer.policy.collector import collector_paused
 from authorizer.policy.compiler import CompileErrors, TokenOptions, compile_policy
 from authorizer.policy.errors import Loc, PolicyError, Problem, Severity
 from authorizer.policy.ir import CompiledPolicy
@@ -90,19 +88,6 @@ def write_cache(path: Path, digest: str, data: dict[str, Any]) -> None:
         pass
 
 
-@contextmanager
-def _collector_paused() -> Iterator[None]:
-    """Loading allocates tens of thousands of objects that all stay alive: garbage collections in between
-    find nothing and cost a third of a 1,000-rule compile. Process-wide, so turned back on only if it was on."""
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
-            gc.enable()
-
-
 class LoadedPolicy:
     """A compiled policy, its name and text, the validated data it was compiled from, and its source
     map (positions of every key and value), parsed from the text on first use."""
@@ -150,7 +135,7 @@ def parse(name: str, raw: bytes) -> tuple[Any, SourceMap]:
         raise PolicyError([Problem(name, p.line, p.col, p.message) for p in exc.problems]) from None
 
 
-@_collector_paused()
+@collector_paused()
 def load(
     name: str,
     raw: bytes,

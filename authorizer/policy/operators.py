@@ -1,8 +1,9 @@
 """Condition operators, as one table: operator → how one value is tested.
 
 Each entry says what its argument is, how the argument becomes a per-value test (built once, when
-the policy is compiled), whether the rule index may key rules on it, and whether its comparison
-takes constant time. A new operator is an entry here plus its field in `model.Operators`.
+the policy is compiled), whether the rule index may key rules on it (by value, or by an RE2 pattern
+equivalent to the test), and whether its comparison takes constant time. A new operator is an
+entry here plus its field in `model.Operators`.
 
 Values compare type-strictly (`"1"`, `1` and `true` never equal each other). Equality on a
 secret-bearing source compares SHA-256 digests with `hmac.compare_digest`, never the raw values,
@@ -57,6 +58,7 @@ class Operator:
         "in_not",
         "indexable",
         "name",
+        "pattern",
         "takes_values",
         "when_missing",
     )
@@ -74,6 +76,9 @@ class Operator:
         # its argument is values of the source (or a list of them): on a source that only holds text, a
         # literal YAML read as a number, boolean or date (yes, 0123, 2024-01-01) is a trap, refused at load
         takes_values: bool = False,
+        # the argument → an RE2 pattern matching, as a whole, exactly the texts the test accepts (as UTF-8):
+        # the rule index may key rules on it, every rule's pattern run at once (policy/index.py)
+        pattern: Callable[[Any], str] | None = None,
     ) -> None:
         self.name = name
         self.build = build
@@ -83,6 +88,7 @@ class Operator:
         self.when_missing = when_missing
         self.between_sources = between_sources
         self.takes_values = takes_values
+        self.pattern = pattern
 
 
 # -- values -----------------------------------------------------------------------------------------
@@ -136,6 +142,21 @@ def _number(value: Any) -> float | None:
 def glob_regex(pattern: str) -> str:
     """`*` any characters, `?` one character, everything else literal: as an RE2 pattern."""
     return "(?s)" + "".join(".*" if c == "*" else "." if c == "?" else re.escape(c) for c in pattern)
+
+
+_ANY_BYTES = r"\C*"  # RE2: any bytes, even those of no UTF-8 character (a lone surrogate's)
+
+
+def _prefix_regex(arg: str) -> str:
+    return re.escape(arg) + _ANY_BYTES
+
+
+def _suffix_regex(arg: str) -> str:
+    return _ANY_BYTES + re.escape(arg)
+
+
+def _contains_regex(arg: str) -> str:
+    return _ANY_BYTES + re.escape(arg) + _ANY_BYTES
 
 
 # -- builders ---------------------------------------------------------------------------------------
@@ -304,11 +325,11 @@ OPERATORS: dict[str, Operator] = {
             constant_time="digest lookup on secret-bearing sources",
             takes_values=True,
         ),
-        Operator("prefix", _prefix),
-        Operator("suffix", _suffix),
-        Operator("contains", _contains),
-        Operator("regex", _regex),
-        Operator("glob", _glob),
+        Operator("prefix", _prefix, pattern=_prefix_regex),
+        Operator("suffix", _suffix, pattern=_suffix_regex),
+        Operator("contains", _contains, pattern=_contains_regex),
+        Operator("regex", _regex, pattern=str),
+        Operator("glob", _glob, pattern=glob_regex),
         Operator("cidr", _cidr),
         Operator("lt", _bound(lambda n, bound: n < bound)),
         Operator("le", _bound(lambda n, bound: n <= bound)),

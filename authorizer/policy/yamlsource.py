@@ -12,6 +12,7 @@ from typing import Any
 
 import yaml
 
+from authorizer.policy.collector import collector_paused
 from authorizer.policy.errors import Loc
 
 try:
@@ -79,8 +80,9 @@ def _pos(node: yaml.Node) -> tuple[int, int]:
 
 
 class _Builder:
-    def __init__(self) -> None:
+    def __init__(self, located: int | None) -> None:
         self.smap = SourceMap()
+        self.located = located  # positions of paths at most this long (None: every path)
         self.problems: list[Located] = []
         self.count = 0
 
@@ -108,27 +110,30 @@ class _Builder:
             )
         if depth > MAX_DEPTH:
             raise YamlProblems([Located(*_pos(node), f"nesting deeper than {MAX_DEPTH} levels")])
-        self.smap.values.setdefault(loc, _pos(node))
+        record = self.located is None or depth <= self.located
+        inner = self.located is None or depth < self.located  # whether the children's positions are recorded
+        if record:
+            self.smap.values.setdefault(loc, _pos(node))
         if isinstance(node, yaml.ScalarNode):
             if node.tag not in _SCALAR_TAGS:
                 hint = " (quote dates and times)" if node.tag.endswith(":timestamp") else ""
                 self.fail(node, f"YAML tag {node.tag!r} is not allowed in a policy{hint}")
                 return None
             value = self.scalar(node)
-            if not isinstance(value, str):
+            if not isinstance(value, str) and record:
                 self.smap.typed[loc] = node.value
             return value
         if isinstance(node, yaml.SequenceNode):
             if node.tag != _SEQ_TAG:
                 self.fail(node, f"YAML tag {node.tag!r} is not allowed in a policy")
                 return None
-            return [self.build(item, (*loc, i), depth + 1) for i, item in enumerate(node.value)]
+            return [self.build(item, (*loc, i) if inner else loc, depth + 1) for i, item in enumerate(node.value)]
         if isinstance(node, yaml.MappingNode):
             if node.tag != _MAP_TAG:
                 self.fail(node, f"YAML tag {node.tag!r} is not allowed in a policy")
                 return None
             out: dict[Any, Any] = {}
-            first_seen: dict[Any, tuple[int, int]] = {}
+            first_seen: dict[Any, yaml.Node] = {}
             for key_node, value_node in node.value:
                 if key_node.tag == "tag:yaml.org,2002:merge":
                     self.fail(key_node, "YAML merge keys (<<) are not allowed in a policy")
@@ -143,19 +148,23 @@ class _Builder:
                 if not isinstance(key, str):
                     key = "null" if key is None else str(key).lower() if isinstance(key, bool) else str(key)
                 if key in first_seen:
-                    line, col = first_seen[key]
+                    line, col = _pos(first_seen[key])
                     self.fail(key_node, f"duplicate key {key!r} (first defined at line {line}, column {col})")
                     continue
-                first_seen[key] = _pos(key_node)
-                self.smap.keys[(*loc, key)] = _pos(key_node)
-                out[key] = self.build(value_node, (*loc, key), depth + 1)
+                first_seen[key] = key_node
+                if inner:
+                    self.smap.keys[(*loc, key)] = _pos(key_node)
+                out[key] = self.build(value_node, (*loc, key) if inner else loc, depth + 1)
             return out
         self.fail(node, "unsupported YAML node")  # pragma: no cover - composer yields only the three
         return None
 
 
-def load_yaml(data: bytes) -> tuple[Any, SourceMap]:
-    """Parse one YAML document; raise YamlProblems listing everything wrong with the text."""
+@collector_paused()
+def load_yaml(data: bytes, *, located: int | None = None) -> tuple[Any, SourceMap]:
+    """Parse one YAML document; raise YamlProblems listing everything wrong with the text. With
+    `located`, the source map holds only the paths at most that long (recording every position is
+    a third of a parse): a caller locating anything deeper parses again, in full."""
     if not data.strip():
         raise YamlProblems([Located(1, 1, "file is empty")])
     try:
@@ -179,7 +188,7 @@ def load_yaml(data: bytes) -> tuple[Any, SourceMap]:
         raise YamlProblems([Located(line, col, f"YAML error: {str(exc).splitlines()[0]}")]) from None
     if root is None:
         raise YamlProblems([Located(1, 1, "file holds no YAML document")])
-    builder = _Builder()
+    builder = _Builder(located)
     try:
         value = builder.build(root, (), 0)
     except RecursionError:

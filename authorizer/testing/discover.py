@@ -38,7 +38,7 @@ def discover_suites(paths: list[str]) -> tuple[list[Path], list[Path], list[str]
         found = 0
         for file in yaml_files(path):
             try:
-                data, _ = load_yaml(file.read_bytes())
+                data, _ = load_yaml(file.read_bytes(), located=0)  # what it holds, not where
             except (OSError, YamlProblems):
                 data = None
                 if "tests" not in file.relative_to(path).parts[:-1]:

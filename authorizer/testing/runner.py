@@ -39,9 +39,11 @@ class Policies:
     def __init__(self) -> None:
         self._loaded: dict[tuple[Path, tuple[tuple[str, str], ...]], PolicyUnderTest] = {}
         self.keys = SuiteKeys()
+        self._resolved: dict[Path, Path] = {}  # each path resolved once: every case asks for its policy
 
     def get(self, path: Path, secrets: dict[str, str], name: str) -> PolicyUnderTest:
-        key = (path.resolve(), tuple(sorted(secrets.items())))
+        resolved = self._resolved.get(path) or self._resolved.setdefault(path, path.resolve())
+        key = (resolved, tuple(sorted(secrets.items())))
         if key not in self._loaded:
             self._loaded[key] = self._load(path, dict(secrets), name, self.keys)
         return self._loaded[key]

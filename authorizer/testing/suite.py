@@ -19,7 +19,8 @@ from typing import Annotated, Any, Literal
 from pydantic import AllowInfNan, BaseModel, ConfigDict, Field, StrictBool, StrictInt, StrictStr, ValidationError
 
 from authorizer.event.builder import RequestSpec
-from authorizer.policy.errors import Problem
+from authorizer.policy.collector import collector_paused
+from authorizer.policy.errors import Loc, Problem
 from authorizer.policy.suggest import describe_validation_error
 from authorizer.policy.yamlsource import SourceMap, YamlProblems, load_yaml
 
@@ -187,30 +188,53 @@ def _read_event(path: Path) -> Any:
     return json.loads(path.read_bytes().decode("utf-8-sig"))
 
 
-def parse_suite(path: Path) -> tuple[Suite | None, SourceMap, list[Problem]]:
+CASE_PATHS = 2  # ("cases", i): each case's position, which every case carries (its line)
+
+
+class Positions:
+    """Where a suite's parts are written. The first parse records the top levels only (each case's
+    line); anything deeper, which only a problem needs, comes from parsing the same text again in
+    full, the first time it is asked for: a suite whose cases load without problems never is."""
+
+    __slots__ = ("_map", "_raw")
+
+    def __init__(self, smap: SourceMap, raw: bytes | None = None) -> None:
+        self._map = smap
+        self._raw = raw  # the text, while only CASE_PATHS levels are located
+
+    def locate(self, loc: Loc, *, at_key: bool = False) -> tuple[int, int]:
+        if len(loc) > CASE_PATHS and self._raw is not None:
+            self._map, self._raw = load_yaml(self._raw)[1], None  # parsed before: it cannot fail now
+        return self._map.locate(loc, at_key=at_key)
+
+
+def parse_suite(path: Path) -> tuple[Suite | None, Positions, list[Problem]]:
     """The validated suite model, or the problems (YAML and structure) with their positions."""
     name = str(path)
     try:
-        data, smap = load_yaml(path.read_bytes())
+        raw = path.read_bytes()
+        data, smap = load_yaml(raw, located=CASE_PATHS)
     except OSError as exc:
-        return None, SourceMap(), [Problem(name, 1, 1, f"cannot read test suite: {exc.strerror or exc}")]
+        return None, Positions(SourceMap()), [Problem(name, 1, 1, f"cannot read test suite: {exc.strerror or exc}")]
     except YamlProblems as exc:
-        return None, SourceMap(), [Problem(name, p.line, p.col, p.message) for p in exc.problems]
+        return None, Positions(SourceMap()), [Problem(name, p.line, p.col, p.message) for p in exc.problems]
+    positions = Positions(smap, raw)
     if not isinstance(data, dict):
-        return None, smap, [Problem(name, 1, 1, "a test suite is a mapping with `cases`")]
+        return None, positions, [Problem(name, 1, 1, "a test suite is a mapping with `cases`")]
     try:
-        return Suite.model_validate(data), smap, []
+        return Suite.model_validate(data), positions, []
     except ValidationError as exc:
         problems = []
         for loc, message, at_key in describe_validation_error(exc, root=Suite):
-            line, col = smap.locate(loc, at_key=at_key)
+            line, col = positions.locate(loc, at_key=at_key)
             problems.append(Problem(name, line, col, message))
-        return None, smap, sorted(problems, key=lambda p: (p.line, p.col))
+        return None, positions, sorted(problems, key=lambda p: (p.line, p.col))
 
 
+@collector_paused()
 def load_suite(path: Path) -> LoadedSuite:
     """Read, validate and expand one suite file into runnable cases (or problems)."""
-    suite, smap, problems = parse_suite(path)
+    suite, positions, problems = parse_suite(path)
     loaded = LoadedSuite(path, path.stem, [], problems, [])
     if suite is None:
         return loaded
@@ -219,15 +243,22 @@ def load_suite(path: Path) -> LoadedSuite:
     defaults = suite.defaults or Defaults()
     default_request = defaults.request.model_dump(exclude_unset=True) if defaults.request else {}
     seen: dict[str, int] = {}
+    files: dict[str, Path | None] = {}  # each policy named, found once (not once per case)
 
     def problem(loc: tuple[str | int, ...], message: str, *, warning: bool = False) -> None:
-        line, col = smap.locate(loc)
+        line, col = positions.locate(loc)
         found = Problem(str(path), line, col, message, "warning" if warning else "error")
         (loaded.warnings if warning else loaded.problems).append(found)
 
+    def policy_file(text: str) -> Path | None:
+        if text not in files:
+            named = Path(os.path.normpath(base / text))
+            files[text] = named if named.is_file() else None
+        return files[text]
+
     for i, case in enumerate(suite.cases):
         loc: tuple[str | int, ...] = ("cases", i)
-        line = smap.locate(loc)[0]
+        line = positions.locate(loc)[0]
         if case.name in seen:
             problem((*loc, "name"), f"duplicate case name {case.name!r} (first at line {seen[case.name]})")
         seen.setdefault(case.name, line)
@@ -235,8 +266,8 @@ def load_suite(path: Path) -> LoadedSuite:
         if policy_text is None:
             problem(loc, "no policy: set `policy` on the suite or on the case")
             continue
-        policy = Path(os.path.normpath(base / policy_text))
-        if not policy.is_file():
+        policy = policy_file(policy_text)
+        if policy is None:
             problem((*loc, "policy") if case.policy else ("policy",), f"policy file {policy_text!r} not found")
             continue
         expect = case.expect.model_dump(exclude_unset=True)
