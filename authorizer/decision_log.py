@@ -18,19 +18,21 @@ import json
 import logging
 import sys
 import time
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from aws_lambda_powertools.logging.formatter import LambdaPowertoolsFormatter
 
-from authorizer.decide.decision import RULE_MATCHED, Decision, no_match_reason
-from authorizer.decide.evaluate import Answer
-from authorizer.decide.outcome import no_match_effect
+from authorizer.decide.generated import Answer
+from authorizer.decide.outcome import RULE_MATCHED, no_match_effect, no_match_reason
 from authorizer.event.arn import ExecuteApiArn
 from authorizer.event.kinds import EventKind
 from authorizer.event.readers import classify
 from authorizer.event.request import Request
 from authorizer.policy.ir import CompiledPolicy
 from authorizer.policy.sources import REDACTED
+
+if TYPE_CHECKING:  # the engine's: a decision line of generated code never imports it
+    from authorizer.decide.decision import Decision
 
 EFFECT_METRICS = {"allow": "Allow", "deny": "Deny", "unauthorized": "Unauthorized"}
 _HEAD = ("level", "location", "message", "timestamp")

@@ -51,8 +51,7 @@ def compile_yaml(text: str, name: str = "policy.yaml", secrets=None):
 
 def generated_response(event: Any, policy: Any, mode: Any = None) -> Any:
     """The response the policy's generated function gives (None: Unauthorized), or FALLBACK."""
-    from authorizer.decide.evaluate import respond
-    from authorizer.decide.generated import FALLBACK
+    from authorizer.decide.generated import FALLBACK, respond
 
     answer = respond(event, policy, mode)
     return answer if answer is FALLBACK else answer[2]

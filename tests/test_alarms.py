@@ -18,6 +18,7 @@ import pytest
 
 from authorizer import handler
 from authorizer.decide import evaluate as evaluate_module
+from authorizer.decide import generated as generated_module
 from authorizer.decide.decision import Anomaly
 from authorizer.event.builder import RequestSpec
 from authorizer.stores.base import StaticPolicyStore
@@ -163,7 +164,7 @@ def internal_error(as_deployed: Callable[..., None], monkeypatch: pytest.MonkeyP
         raise RuntimeError("unexpected")
 
     monkeypatch.setattr(evaluate_module, "decide", boom)  # the engine raises
-    monkeypatch.setattr(evaluate_module, "classify", boom)  # and the generated path gives up
+    monkeypatch.setattr(generated_module, "classify", boom)  # and the generated path gives up
     return rest_event()
 
 

@@ -24,10 +24,11 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from authorizer import handler
+from authorizer.decide import evaluate as evaluate_module
 from authorizer.decide import generated as generated_module
 from authorizer.decide.decision import Decision
-from authorizer.decide.evaluate import evaluate, respond
-from authorizer.decide.generated import FALLBACK, build, generate
+from authorizer.decide.evaluate import evaluate
+from authorizer.decide.generated import FALLBACK, build, generate, respond
 from authorizer.decide.response import ResponseMode
 from authorizer.decision_log import answer_record, decision_record
 from authorizer.event.builder import RequestSpec
@@ -506,13 +507,13 @@ def log_level() -> Iterator[Callable[[int], None]]:
 def engine_calls(monkeypatch: pytest.MonkeyPatch) -> list[Any]:
     """Every event the handler hands to the engine (`evaluate`)."""
     calls: list[Any] = []
-    real = handler.evaluate
+    real = evaluate_module.evaluate
 
     def spy(item: Any, *args: Any, **kwargs: Any) -> Any:
         calls.append(item)
         return real(item, *args, **kwargs)
 
-    monkeypatch.setattr(handler, "evaluate", spy)
+    monkeypatch.setattr(evaluate_module, "evaluate", spy)  # the handler imports it when it needs the engine
     return calls
 
 

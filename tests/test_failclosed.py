@@ -20,6 +20,7 @@ from hypothesis import strategies as st
 
 from authorizer import handler
 from authorizer.decide import evaluate as evaluate_module
+from authorizer.decide import generated as generated_module
 from authorizer.policy.load import load
 from tests.conftest import POLICIES, all_fixture_paths, load_fixture
 from tests.reference import Interpreter
@@ -281,7 +282,7 @@ def test_internal_errors_refuse(open_policy: None, monkeypatch: pytest.MonkeyPat
     def broken(*args: Any, **kwargs: Any) -> Any:
         raise error("boom")
 
-    monkeypatch.setattr(evaluate_module, "classify", broken)  # the generated path gives up: FALLBACK
+    monkeypatch.setattr(generated_module, "classify", broken)  # the generated path gives up: FALLBACK
     monkeypatch.setattr(evaluate_module, stage, broken)  # and the engine breaks
     assert call(copy.deepcopy(REST_EVENT)) is None
 

@@ -168,3 +168,47 @@ def test_shipped_example_policy_loads(monkeypatch):
         assert handler.lambda_handler(event, None)["principalId"] == "me"
     finally:
         handler.reset()
+
+
+@pytest.mark.parametrize("collecting", [True, False])
+def test_a_lambda_cold_start_pauses_the_collector_only_while_it_boots(tmp_path, collecting):
+    """On Lambda the imports and the boot run with the garbage collector paused (what they allocate
+    lives on), and what they made is then frozen out of later collections' way; afterwards the
+    collector is as it was, and the policy is loaded."""
+    import subprocess
+    import sys
+
+    (tmp_path / "policy.yaml").write_text(OPEN)
+    code = (
+        "import gc\n"
+        + ("" if collecting else "gc.disable()\n")
+        + "import authorizer.handler as h\n"
+        + "print(gc.isenabled(), gc.get_freeze_count() > 0, h._runtime.store.current() is not None)\n"
+    )
+    env = {"PATH": "", "AWS_LAMBDA_FUNCTION_NAME": "f", "AUTHORIZER_POLICY": str(tmp_path / "policy.yaml")}
+    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True)
+    assert out.stdout.split() == [str(collecting), str(collecting), "True"]
+
+
+def test_a_cold_start_answered_by_the_generated_function_never_imports_the_engine(tmp_path):
+    """The engine (and its decisions, traces) is imported by the first request the generated function
+    cannot answer: not by a cold start, boot and decision line included."""
+    import subprocess
+    import sys
+
+    (tmp_path / "policy.yaml").write_text(OPEN)
+    event = json.dumps(RequestSpec(headers={"x-ok": "yes"}).to_event("rest"))
+    code = (
+        "import json, sys\nimport authorizer.handler as h\n"
+        f"assert h.lambda_handler(json.loads({event!r}), None)['principalId'] == 'open'\n"
+        "engine = ('authorizer.decide.engine', 'authorizer.decide.evaluate', 'authorizer.decide.decision')\n"
+        "print(sorted(m for m in engine if m in sys.modules), file=sys.stderr)\n"
+        "try:\n    h.lambda_handler({'type': 'REQUEST'}, None)\n"
+        "except Exception as e:\n    assert str(e) == 'Unauthorized'\n"
+        "print(sorted(m for m in engine if m in sys.modules), file=sys.stderr)\n"
+    )
+    env = {"PATH": "", "AWS_LAMBDA_FUNCTION_NAME": "f", "AUTHORIZER_POLICY": str(tmp_path / "policy.yaml")}
+    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True)
+    before, after = out.stderr.splitlines()
+    assert before == "[]"
+    assert after == "['authorizer.decide.decision', 'authorizer.decide.engine', 'authorizer.decide.evaluate']"

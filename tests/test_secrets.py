@@ -22,6 +22,7 @@ from moto import mock_aws
 from authorizer import handler
 from authorizer.cli.main import main as cli
 from authorizer.decide import evaluate as evaluate_module
+from authorizer.decide import generated as generated_module
 from authorizer.decide.decision import Trace
 from authorizer.decide.engine import decide
 from authorizer.decide.evaluate import evaluate
@@ -289,7 +290,7 @@ def _decide_everything(buffer: io.StringIO, tmp_path: Path, monkeypatch: pytest.
         raise RuntimeError(f"internal failure holding {ENV_SECRET} and {TOKEN}")
 
     monkeypatch.setattr(evaluate_module, "decide", leaky)  # an internal error whose message holds secrets
-    monkeypatch.setattr(evaluate_module, "classify", leaky)  # in the generated path too
+    monkeypatch.setattr(generated_module, "classify", leaky)  # in the generated path too
     (tmp_path / "policy.yaml").write_text(POLICY)
     handler.reset()
     with pytest.raises(Exception, match=r"^Unauthorized$"):

@@ -15,13 +15,15 @@ answer the same.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from authorizer.decide.decision import ConditionOutcome, Trace
 from authorizer.event.readers import Values
 from authorizer.event.request import Request
 from authorizer.policy.ir import AllOf, AnyOf, Check, JmesCheck, Node, Not, SourceMatch
 from authorizer.policy.sources import REDACTED, Basis
+
+if TYPE_CHECKING:  # the engine's (decision.py): generated code answering alone never imports it
+    from authorizer.decide.decision import ConditionOutcome, Trace
 
 Result = bool | None
 

@@ -13,14 +13,6 @@ from authorizer.policy.sources import REDACTED
 Effect = Literal["allow", "deny", "unauthorized"]
 ConditionOutcome = Literal["true", "false", "missing", "ambiguous", "error"]
 # Refusals that are not a policy's answer but something wrong around it: logged as warnings.
-RULE_MATCHED, NO_RULE_MATCHED = "rule matched", "no rule matched"  # the reasons of the policy's own answers
-
-
-def no_match_reason(because: str | None) -> str:
-    """`no rule matched`, with why claims were missing when a rule read them: `no rule matched (token.expired)`."""
-    return NO_RULE_MATCHED if because is None else f"{NO_RULE_MATCHED} ({because})"
-
-
 Anomaly = Literal["bad event", "internal error", "response rejected", "settings invalid", "no policy"]
 
 

@@ -13,12 +13,14 @@ from typing import Any
 
 from authorizer.decide.candidates import candidates
 from authorizer.decide.conditions import holds, missing_because
-from authorizer.decide.decision import RULE_MATCHED, Decision, RuleAttempt, Trace, no_match_reason
+from authorizer.decide.decision import Decision, RuleAttempt, Trace
 from authorizer.decide.outcome import (
     NO_MATCH_PRINCIPAL,
+    RULE_MATCHED,
     UNRESOLVED,
     joined,
     no_match_effect,
+    no_match_reason,
     no_match_scope,
     principal_id,
     resolved,

@@ -4,8 +4,8 @@
 suites, the local gateway): it never raises. Whatever goes wrong (a bad event, no policy, a
 response API Gateway would reject, an unexpected exception) is a refusal that says why, and the
 answer is then `None` (the handler raises `Exception("Unauthorized")`: API Gateway's 401) or
-`{"isAuthorized": false}` for simple responses. `respond` is the same answer from the policy's
-generated function, when it can give it, with what the decision line needs.
+`{"isAuthorized": false}` for simple responses. (`generated.respond` is the same answer from the
+policy's generated function, when it can give it: what the Lambda asks first.)
 """
 
 from __future__ import annotations
@@ -14,11 +14,10 @@ from typing import Any, NamedTuple
 
 from authorizer.decide.decision import Decision, Trace, refusal
 from authorizer.decide.engine import decide
-from authorizer.decide.generated import FALLBACK
 from authorizer.decide.response import InvalidResponse, ResponseMode, render, uses_simple
-from authorizer.event.readers import BadEvent, classify
+from authorizer.event.readers import BadEvent
 from authorizer.event.request import Request
-from authorizer.policy.ir import CompiledPolicy, CompiledRule
+from authorizer.policy.ir import CompiledPolicy
 
 
 class Evaluation(NamedTuple):
@@ -55,23 +54,3 @@ def evaluate(
     if trace is not None:
         decision.trace, decision.attempts = tuple(trace.entries), tuple(trace.attempts)
     return Evaluation(decision, request, {"isAuthorized": False} if simple else None)
-
-
-Answer = tuple[CompiledRule | None, str | None, dict[str, Any] | None, str | None]
-"""The generated function's answer: the deciding rule (None when none matched), the principal (for
-the decision line), the response (None: Unauthorized), and why claims were missing when no rule
-matched (a token's reason code, for the decision line; None otherwise)."""
-
-
-def respond(event: Any, policy: CompiledPolicy, mode: ResponseMode | None = None) -> Answer | Any:
-    """The generated function's `Answer`, or FALLBACK when it cannot answer exactly as the engine
-    would (no generated function, a bad event, any error); never raises."""
-    fast = policy.fast
-    if fast is None:
-        return FALLBACK
-    try:
-        kind, text, arn = classify(event)
-        simple = kind.simple_responses and uses_simple(mode or policy.response, kind)  # no call for most kinds
-        return fast(event, kind, text, arn, simple)
-    except Exception:  # a bad event, an odd value: the engine decides, refuses and says why
-        return FALLBACK

@@ -30,7 +30,6 @@ import logging
 from collections.abc import Callable
 from typing import Any
 
-from authorizer.decide.candidates import matching
 from authorizer.decide.conditions import ambiguous, holds, judge, missing_because
 from authorizer.decide.outcome import (
     NO_MATCH_PRINCIPAL,
@@ -47,15 +46,18 @@ from authorizer.decide.response import (
     ESCAPED,
     FIXED_SIZE,
     InvalidResponse,
+    ResponseMode,
     check_context,
     check_resources,
     check_size,
     iam_response,
     simple_response,
     text_size,
+    uses_simple,
 )
 from authorizer.event.arn import ExecuteApiArn
 from authorizer.event.kinds import REST, EventKind
+from authorizer.event.readers import classify
 from authorizer.event.request import Request
 from authorizer.policy.ir import Check, CompiledPolicy, CompiledRule, Node, Output
 from authorizer.policy.sources import Getter, Lookup
@@ -343,6 +345,8 @@ def generate(policy: CompiledPolicy) -> tuple[str, dict[str, Any], dict[int, tup
     elif index.get is None:  # keyed on the route
         top.emit(1, "key = a.route")
     elif index.patterns is not None:  # `candidates.matching`: the rules worth trying, each through its function
+        from authorizer.decide.candidates import matching  # only for pattern-keyed policies
+
         assert index.lookup is not None
         top.load(1, index.lookup, index.get)
         top.emit(1, f"for rule in {top.bind(matching)}({top.bind(index)}, v):")
@@ -389,3 +393,23 @@ def with_generated(policy: CompiledPolicy, where: str) -> CompiledPolicy:
         log.warning("policy %s: no generated decision function; the engine decides every request", where)
         return policy
     return policy.replace(fast=fast)
+
+
+Answer = tuple[CompiledRule | None, str | None, dict[str, Any] | None, str | None]
+"""The generated function's answer: the deciding rule (None when none matched), the principal (for
+the decision line), the response (None: Unauthorized), and why claims were missing when no rule
+matched (a token's reason code, for the decision line; None otherwise)."""
+
+
+def respond(event: Any, policy: CompiledPolicy, mode: ResponseMode | None = None) -> Answer | Any:
+    """The generated function's `Answer`, or FALLBACK when it cannot answer exactly as the engine
+    would (no generated function, a bad event, any error); never raises."""
+    fast = policy.fast
+    if fast is None:
+        return FALLBACK
+    try:
+        kind, text, arn = classify(event)
+        simple = kind.simple_responses and uses_simple(mode or policy.response, kind)  # no call for most kinds
+        return fast(event, kind, text, arn, simple)
+    except Exception:  # a bad event, an odd value: the engine decides, refuses and says why
+        return FALLBACK

@@ -7,17 +7,25 @@ leaves the output unresolved, and the request is refused (a rule never answers w
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from authorizer.decide.conditions import ambiguous
-from authorizer.decide.decision import Effect
 from authorizer.decide.response import SCALARS
 from authorizer.event.arn import ExecuteApiArn
 from authorizer.event.readers import Values
 from authorizer.policy.ir import CompiledPolicy, CompiledRule
 
+if TYPE_CHECKING:  # decision.py is the engine's: a cold start answered by generated code never imports it
+    from authorizer.decide.decision import Effect
+
 UNRESOLVED: Any = object()  # an output whose source is missing or ambiguous
 NO_MATCH_PRINCIPAL = "anonymous"  # the principal of `on_no_match: deny`
+RULE_MATCHED, NO_RULE_MATCHED = "rule matched", "no rule matched"  # the reasons of the policy's own answers
+
+
+def no_match_reason(because: str | None) -> str:
+    """`no rule matched`, with why claims were missing when a rule read them: `no rule matched (token.expired)`."""
+    return NO_RULE_MATCHED if because is None else f"{NO_RULE_MATCHED} ({because})"
 
 
 def resolved(values: Values | None) -> Any:

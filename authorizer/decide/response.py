@@ -10,12 +10,14 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
-from authorizer.decide.decision import Decision
 from authorizer.event.arn import MAX_RESOURCE_LENGTH
 from authorizer.event.kinds import API_LABELS, EventKind
 from authorizer.event.request import Request
+
+if TYPE_CHECKING:  # the engine's (decision.py): generated code answering alone never imports it
+    from authorizer.decide.decision import Decision
 
 ResponseMode = Literal["iam", "simple"]
 IAM_VERSION = "2012-10-17"
