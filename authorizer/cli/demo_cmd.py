@@ -38,6 +38,16 @@ def gateway_answer(decision: Decision, response: dict[str, Any] | None) -> str:
     return "200 OK" if effect == "Allow" else "403 Forbidden (explicit deny)"
 
 
+def shortened(text: str, width: int = 40) -> str:
+    """`text` in at most `width` characters, cut between words (and marked …), never mid-word."""
+    if len(text) <= width:
+        return text
+    head = text[: width - 1]
+    if text[width - 1] != " " and " " in head:
+        head = head.rsplit(" ", 1)[0]
+    return head.rstrip(" ,:;") + "…"
+
+
 def _rows(policy_path: Path, events: list[Path], label_root: Path) -> list[list[str]]:
     policy = load_policy_or_report(str(policy_path))
     if policy is None:
@@ -55,8 +65,8 @@ def _rows(policy_path: Path, events: list[Path], label_root: Path) -> list[list[
                 str(event_path.relative_to(label_root)),
                 request.kind.name if request else "-",
                 decision.effect,
-                decision.rule or f"({decision.reason[:40]})",
-                decision.principal or "",
+                decision.rule or f"({shortened(decision.reason)})",
+                decision.shown_principal() or "",
                 gateway_answer(decision, response),
             ]
         )
@@ -66,10 +76,9 @@ def _rows(policy_path: Path, events: list[Path], label_root: Path) -> list[list[
 def _table(rows: list[list[str]]) -> str:
     header = ["policy", "event", "kind", "decision", "rule", "principal", "API Gateway answers"]
     widths = [max(len(r[i]) for r in [header, *rows]) for i in range(len(header))]
-    lines = ["  ".join(c.ljust(w) for c, w in zip(header, widths, strict=True))]
-    lines.append("  ".join("-" * w for w in widths))
-    lines += ["  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)) for r in rows]
-    return "\n".join(lines)
+    lines = ["  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)) for row in [header, *rows]]
+    lines.insert(1, "  ".join("-" * w for w in widths))
+    return "\n".join(line.rstrip() for line in lines)
 
 
 def run(args: argparse.Namespace) -> int:
