@@ -9,13 +9,13 @@ from __future__ import annotations
 
 import argparse
 import os
-import sys
 from pathlib import Path
 from typing import Any
 
-from authorizer.cli.io import EXIT_FINDINGS, EXIT_OK, EXIT_USAGE, UsageError, load_policy_or_report, read_json
+from authorizer.cli.io import EXIT_FINDINGS, EXIT_OK, EXIT_USAGE, UsageError, load_policy_or_report, read_json, say
 from authorizer.decide.decision import Decision
 from authorizer.decide.evaluate import evaluate
+from authorizer.files import kind
 
 # Demo-only secret values for the shipped policies that read secrets from the environment.
 DEMO_SECRETS = {"CHAT_TICKET": "demo-ticket", "OPS_API_KEY": "demo-ops-key"}
@@ -86,18 +86,24 @@ def run(args: argparse.Namespace) -> int:
         os.environ.setdefault(name, value)
     folder = Path(args.policies)
     try:
+        for given in (args.policies, args.fixtures):
+            if given is not None and kind(given) != "folder":
+                raise UsageError(f"{given}: not a folder")
         rows: list[list[str]] = []
         for policy_path in sorted(folder.glob("*.yaml")):
             events_dir = folder / "events" / policy_path.stem
             rows += _rows(policy_path, sorted(events_dir.glob("*.json")), folder / "events")
         if args.fixtures:
             fixtures = Path(args.fixtures)
-            rows += _rows(folder / "example.yaml", sorted(fixtures.rglob("*.json")), fixtures)
+            events = sorted(fixtures.rglob("*.json"))
+            if not events:
+                raise UsageError(f"{fixtures}: no *.json events in this folder")
+            rows += _rows(folder / "example.yaml", events, fixtures)
     except UsageError as exc:
-        print(f"authorizer demo: {exc}", file=sys.stderr)
+        say("demo", exc)
         return EXIT_USAGE
     if not rows:
-        print(f"authorizer demo: no policies with events under {folder}", file=sys.stderr)
+        say("demo", f"no policies with events under {folder}")
         return EXIT_FINDINGS
     print(_table(rows))
     return EXIT_OK

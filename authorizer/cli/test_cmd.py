@@ -9,11 +9,10 @@ below --min-coverage), 2 when a path is missing or holds no suite.
 from __future__ import annotations
 
 import argparse
-import sys
 from pathlib import Path
 from typing import Any
 
-from authorizer.cli.io import EXIT_FINDINGS, EXIT_OK, EXIT_USAGE
+from authorizer.cli.io import EXIT_FINDINGS, EXIT_OK, EXIT_USAGE, say
 from authorizer.policy.errors import Problem
 from authorizer.testing.discover import discover_suites
 from authorizer.testing.runner import CaseResult, Policies, run_case
@@ -44,7 +43,7 @@ def display(path: Path) -> str:
 def run(args: argparse.Namespace) -> int:
     suite_files, folder_policies, unusable = discover_suites(args.paths)
     for message in unusable:
-        print(f"authorizer test: {message}", file=sys.stderr)
+        say("test", message)
     if unusable:
         return EXIT_USAGE
     policies = Policies()
@@ -89,7 +88,7 @@ def run(args: argparse.Namespace) -> int:
         try:
             write_junit(Path(args.junit), results, broken)
         except OSError as exc:
-            print(f"authorizer test: cannot write {args.junit}: {exc.strerror or exc}", file=sys.stderr)
+            say("test", f"cannot write {args.junit}: {exc.strerror or exc}")
             code = EXIT_USAGE
     passed = sum(1 for r in results if r.passed)
     failed = len(results) - passed + len(broken)

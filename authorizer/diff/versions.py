@@ -17,8 +17,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
+from authorizer.files import kind, read_bytes
 from authorizer.policy.errors import PolicyError, Problem
-from authorizer.policy.load import LoadedPolicy, load, parse
+from authorizer.policy.load import MAX_POLICY_BYTES, LoadedPolicy, load, parse
 from authorizer.testing.discover import yaml_files
 from authorizer.testing.suite import is_suite
 
@@ -64,14 +65,17 @@ def _git(cwd: Path, *args: str) -> bytes:
     return done.stdout
 
 
+def _read(name: str) -> bytes:
+    try:
+        return read_bytes(name, MAX_POLICY_BYTES)
+    except OSError as exc:
+        raise VersionError(f"{name}: cannot read: {exc.strerror or exc}") from None
+
+
 def read(argument: str) -> tuple[str, bytes]:
     """A policy named on the command line: a file, or `REV:path` (the file at a git revision)."""
-    path = Path(argument)
-    if path.is_file():
-        try:
-            return argument, path.read_bytes()
-        except OSError as exc:
-            raise VersionError(f"{argument}: cannot read: {exc.strerror or exc}") from None
+    if kind(argument) == "file":
+        return argument, _read(argument)
     rev, colon, name = argument.partition(":")
     if colon and rev and name:
         return argument, _git(Path.cwd(), "show", f"{rev}:./{name.removeprefix('./')}")
@@ -101,25 +105,25 @@ def changed(rev: str, paths: list[str]) -> list[Pair]:
     """Every policy under `paths` whose working-tree text differs from its text at `rev`."""
     cwd = Path.cwd()
     for text in paths:
-        if not Path(text).exists():
+        if kind(text) == "missing":
             raise VersionError(f"{text}: no such file or folder")
     _git(cwd, "rev-parse", "--verify", "--quiet", "--end-of-options", f"{rev}^{{commit}}")
     listed = _git(cwd, "diff", "--name-status", "--no-renames", "--relative", rev, "--", *paths).decode()
     untracked = _git(cwd, "ls-files", "--others", "--exclude-standard", "--", *paths).decode()
     entries = [line.split("\t", 1) for line in listed.splitlines() if "\t" in line]
     entries += [["A", name] for name in untracked.splitlines() if name]
-    wanted = {str(p) for text in paths for p in (yaml_files(Path(text)) if Path(text).is_dir() else [Path(text)])}
+    wanted = {str(p) for text in paths for p in (yaml_files(Path(text)) if kind(text) == "folder" else [Path(text)])}
     pairs = []
     for status, name in sorted(entries, key=lambda e: e[1]):
         if not name.endswith((".yaml", ".yml")) or "__authorizer_cache__" in name:
             continue
         old_name = f"{rev}:{name}"
         old = None if status == "A" else _git(cwd, "show", f"{rev}:./{name}")
-        new = Path(name).read_bytes() if status != "D" else None
+        new = _read(name) if status != "D" else None
         if status != "D" and name not in wanted:
             continue
         if not _is_policy(new if new is not None else old or b""):
             continue
-        kind: Status = "added" if old is None else "removed" if new is None else "changed"
-        pairs.append(Pair(kind, old_name, name, old, new))
+        status_of: Status = "added" if old is None else "removed" if new is None else "changed"
+        pairs.append(Pair(status_of, old_name, name, old, new))
     return pairs

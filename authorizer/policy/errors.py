@@ -5,8 +5,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
+from authorizer.files import one_line
+
 Loc = tuple[str | int, ...]
 Severity = Literal["error", "warning"]
+MAX_PROBLEMS = 50  # per file: beyond this a file is not a policy with mistakes, and printing them all helps no one
 
 
 @dataclass(frozen=True, slots=True)
@@ -19,7 +22,17 @@ class Problem:
 
     def __str__(self) -> str:
         tag = "" if self.severity == "error" else "warning: "
-        return f"{self.file}:{self.line}:{self.col}: {tag}{self.message}"
+        return one_line(f"{self.file}:{self.line}:{self.col}: {tag}{self.message}")
+
+
+def capped(problems: list[Problem]) -> list[Problem]:
+    """Problems in file order, at most MAX_PROBLEMS of them, the rest counted in one last line."""
+    ordered = sorted(problems, key=lambda p: (p.line, p.col))
+    if len(ordered) <= MAX_PROBLEMS:
+        return ordered
+    first_hidden = ordered[MAX_PROBLEMS]
+    hidden = f"stopped after {MAX_PROBLEMS} problems ({len(ordered) - MAX_PROBLEMS} more)"
+    return [*ordered[:MAX_PROBLEMS], Problem(first_hidden.file, first_hidden.line, first_hidden.col, hidden)]
 
 
 class PolicyError(Exception):

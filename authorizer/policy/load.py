@@ -20,8 +20,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from authorizer import __version__
+from authorizer.files import read_bytes
 from authorizer.policy.compiler import CompileErrors, compile_policy
-from authorizer.policy.errors import Loc, PolicyError, Problem, Severity
+from authorizer.policy.errors import Loc, PolicyError, Problem, Severity, capped
 from authorizer.policy.ir import CompiledPolicy
 from authorizer.policy.secrets import SecretLookup
 
@@ -57,7 +58,7 @@ def validate_data(name: str, data: Any, smap: SourceMap) -> dict[str, Any]:
     try:
         model = Policy.model_validate(data)
     except ValidationError as exc:
-        raise PolicyError(sorted(_problems_from_validation(name, exc, smap), key=lambda p: (p.line, p.col))) from None
+        raise PolicyError(capped(_problems_from_validation(name, exc, smap))) from None
     dumped: dict[str, Any] = model.model_dump(mode="json", by_alias=True, exclude_none=True)
     dumped.pop("$schema", None)
     return dumped
@@ -171,9 +172,7 @@ def load(
     except CompileErrors as exc:
         if smap is None:  # cached data failed to compile: positions from the text
             smap = parse(name, raw)[1]
-        raise PolicyError(
-            sorted((_located(name, *error, smap) for error in exc.errors), key=lambda p: (p.line, p.col))
-        ) from None
+        raise PolicyError(capped([_located(name, *error, smap) for error in exc.errors])) from None
     return LoadedPolicy(name, raw, compiled, validated, smap)
 
 
@@ -186,7 +185,7 @@ def load_file(path: str | Path, *, secrets: SecretLookup | None = None, use_cach
     """Load a policy file; reuse (and refresh) the validated-data cache beside it."""
     path = Path(path)
     try:
-        raw = path.read_bytes()
+        raw = read_bytes(path, MAX_POLICY_BYTES)
     except OSError as exc:
         raise PolicyError([Problem(str(path), 1, 1, f"cannot read policy: {exc.strerror or exc}")]) from None
     digest = digest_of(raw)

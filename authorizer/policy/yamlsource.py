@@ -12,7 +12,7 @@ from typing import Any
 
 import yaml
 
-from authorizer.policy.errors import Loc
+from authorizer.policy.errors import MAX_PROBLEMS, Loc
 
 try:
     from yaml import CSafeLoader as _Loader
@@ -86,6 +86,8 @@ class _Builder:
 
     def fail(self, node: yaml.Node, message: str) -> None:
         self.problems.append(Located(*_pos(node), message))
+        if len(self.problems) >= MAX_PROBLEMS:  # a hostile file (a million duplicate keys) stops here
+            raise YamlProblems([*self.problems, Located(*_pos(node), f"stopped after {MAX_PROBLEMS} problems")])
 
     def scalar(self, node: yaml.Node) -> Any:
         """A plain scalar's value, as safe_load reads it; one Python cannot build is a problem."""

@@ -5,6 +5,7 @@ from __future__ import annotations
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
+from authorizer.files import write_bytes
 from authorizer.policy.errors import Problem
 from authorizer.testing.runner import CaseResult
 
@@ -51,4 +52,6 @@ def junit_xml(results: list[CaseResult], broken: list[Problem]) -> ET.ElementTre
 
 
 def write_junit(path: Path, results: list[CaseResult], broken: list[Problem]) -> None:
-    junit_xml(results, broken).write(path, encoding="utf-8", xml_declaration=True)
+    """OSError when the file cannot be written (never a wait on a FIFO nobody reads)."""
+    root = junit_xml(results, broken).getroot()
+    write_bytes(path, ET.tostring(root, encoding="utf-8", xml_declaration=True))

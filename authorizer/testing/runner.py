@@ -15,8 +15,9 @@ from typing import Any
 
 from authorizer.decide.decision import Decision, TraceEntry
 from authorizer.decide.evaluate import evaluate
+from authorizer.files import read_bytes
 from authorizer.policy.errors import PolicyError, Problem
-from authorizer.policy.load import LoadedPolicy, load
+from authorizer.policy.load import MAX_POLICY_BYTES, LoadedPolicy, load
 from authorizer.policy.sources import REDACTED
 from authorizer.testing.compare import compare
 from authorizer.testing.explanation import explain_rules, render_text
@@ -46,7 +47,7 @@ class Policies:
     @staticmethod
     def _load(path: Path, secrets: dict[str, str], name: str) -> PolicyUnderTest:
         try:
-            loaded = load(name, path.read_bytes(), secrets=secrets.get)
+            loaded = load(name, read_bytes(path, MAX_POLICY_BYTES), secrets=secrets.get)
         except OSError as exc:
             return PolicyUnderTest(path, name, None, [Problem(name, 1, 1, f"cannot read: {exc.strerror or exc}")])
         except PolicyError as exc:

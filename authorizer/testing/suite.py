@@ -8,7 +8,6 @@ or a compact description (headers, query, stage variables, context, route, ...) 
 
 from __future__ import annotations
 
-import json
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -17,7 +16,9 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, StrictStr, ValidationError
 
 from authorizer.event.builder import RequestSpec
-from authorizer.policy.errors import Problem
+from authorizer.files import read_bytes, read_json
+from authorizer.policy.errors import Problem, capped
+from authorizer.policy.load import MAX_POLICY_BYTES
 from authorizer.policy.suggest import describe_validation_error
 from authorizer.policy.yamlsource import SourceMap, YamlProblems, load_yaml
 
@@ -151,15 +152,11 @@ def _kinds(value: Kind | list[Kind] | None) -> list[str] | None:
     return [value] if isinstance(value, str) else list(dict.fromkeys(value))
 
 
-def _read_event(path: Path) -> Any:
-    return json.loads(path.read_bytes().decode("utf-8-sig"))
-
-
 def parse_suite(path: Path) -> tuple[Suite | None, SourceMap, list[Problem]]:
     """The validated suite model, or the problems (YAML and structure) with their positions."""
     name = str(path)
     try:
-        data, smap = load_yaml(path.read_bytes())
+        data, smap = load_yaml(read_bytes(path, MAX_POLICY_BYTES))
     except OSError as exc:
         return None, SourceMap(), [Problem(name, 1, 1, f"cannot read test suite: {exc.strerror or exc}")]
     except YamlProblems as exc:
@@ -173,7 +170,7 @@ def parse_suite(path: Path) -> tuple[Suite | None, SourceMap, list[Problem]]:
         for loc, message, at_key in describe_validation_error(exc, root=Suite):
             line, col = smap.locate(loc, at_key=at_key)
             problems.append(Problem(name, line, col, message))
-        return None, smap, sorted(problems, key=lambda p: (p.line, p.col))
+        return None, smap, capped(problems)
 
 
 def load_suite(path: Path) -> LoadedSuite:
@@ -217,7 +214,7 @@ def load_suite(path: Path) -> LoadedSuite:
                 problem((*loc, "event"), "give either `event` (a file) or `request` and `kind`, not both")
                 continue
             try:
-                events.append(("", _read_event(base / case.event)))
+                events.append(("", read_json(base / case.event)))
             except (OSError, ValueError) as exc:
                 problem((*loc, "event"), f"cannot read event {case.event!r}: {getattr(exc, 'strerror', None) or exc}")
                 continue
