@@ -43,8 +43,10 @@ READS = {
         ["diff", EXAMPLE, EXAMPLE, "--corpus", "{}"],
     ],
     "schema": [["schema", "{}"]],
+    "event": [["event", "{}"], ["event", "rest", "--context", "{}"]],
 }
 WRITES = {"test": [["test", SUITE, "--junit", "{}"]]}
+SAYS = {"event": [["event", "rest", "--header", "x={}"], ["event", "rest", "--path", "/{}"]]}  # text, never a file
 NOT_DRIVEN = {"serve"}  # it listens: tests/test_serve_*.py
 
 
@@ -135,7 +137,7 @@ def answers(argv: list[str], capsys: pytest.CaptureFixture[str]) -> None:
 
 
 def test_every_command_is_driven() -> None:
-    assert set(READS) | set(WRITES) | NOT_DRIVEN == set(COMMANDS)
+    assert set(READS) | set(WRITES) | set(SAYS) | NOT_DRIVEN == set(COMMANDS)
 
 
 @pytest.mark.parametrize("which", FILES)
@@ -154,6 +156,6 @@ def test_hostile_outputs(argv: list[str], which: str, tmp_path: Path, capsys: py
 
 
 @pytest.mark.parametrize("which", sorted(ARGUMENTS))
-@pytest.mark.parametrize("argv", [a for argvs in READS.values() for a in argvs], ids=" ".join)
+@pytest.mark.parametrize("argv", [a for argvs in [*READS.values(), *SAYS.values()] for a in argvs], ids=" ".join)
 def test_hostile_arguments(argv: list[str], which: str, capsys: pytest.CaptureFixture[str]) -> None:
-    answers([ARGUMENTS[which] if part == "{}" else part for part in argv], capsys)
+    answers([part.replace("{}", ARGUMENTS[which]) for part in argv], capsys)

@@ -20,6 +20,7 @@ from authorizer.cli.io import EXIT_USAGE, say
 # subcommand → module in authorizer.cli exposing register(subparsers) and run(args) -> int
 COMMANDS = {
     "eval": "authorizer.cli.eval_cmd",
+    "event": "authorizer.cli.event_cmd",
     "schema": "authorizer.cli.schema_cmd",
     "test": "authorizer.cli.test_cmd",
     "validate": "authorizer.cli.validate_cmd",
