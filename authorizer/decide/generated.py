@@ -215,6 +215,9 @@ class _Body:
         self.outcome(indent, rule)
 
     def no_match(self, indent: int, policy: CompiledPolicy) -> None:
+        if policy.unavailable_secrets is not None:  # the engine refuses saying which secret, logged as an anomaly
+            self.emit(indent, f"if {self.bind(policy.unavailable_secrets)}():")
+            self.emit(indent + 1, "return FALLBACK")
         self.emit(indent, "if simple:")
         self.emit(indent + 1, "return SIMPLE(False, {})")
         if policy.on_no_match != "deny":

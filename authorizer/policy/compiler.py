@@ -12,6 +12,7 @@ import json
 import re
 from collections import Counter
 from collections.abc import Callable, Iterator, Mapping
+from functools import partial
 from typing import Any
 
 from authorizer.policy.errors import Loc
@@ -31,8 +32,9 @@ from authorizer.policy.ir import (
     SourceMatch,
 )
 from authorizer.policy.jmes import reads_whole_map, root_reads, source_of
-from authorizer.policy.operators import OPERATORS, OperatorError, Setting, key_function
-from authorizer.policy.secrets import SecretLookup, secret_lookup
+from authorizer.policy.logic import all3, not3
+from authorizer.policy.operators import OPERATORS, OperatorError, Setting, Test, key_function
+from authorizer.policy.secrets import SecretLookup, secret_lookup, unavailable
 from authorizer.policy.sources import (
     REDACTED,
     Getter,
@@ -116,6 +118,7 @@ class _Compiler:
         self.secret_names = frozenset(data.get("secrets", {}))
         self.sensitive = _sensitive_sources(data)
         self.map_reads: dict[str, Lookup] = {}  # the value maps read anywhere (CompiledPolicy.map_reads)
+        self.secrets_used: set[str] = set()  # the secrets conditions compare with
         self.reads_whole_maps = False
 
     def is_sensitive(self, source: str) -> bool:
@@ -132,18 +135,21 @@ class _Compiler:
         self.errors.append((loc, message, at_key))
 
     # -- conditions ---------------------------------------------------------------------------
-    def operator_test(self, op: str, arg: Any, loc: Loc, sensitive: bool) -> Callable[[Any], bool] | None:
+    def operator_test(self, op: str, arg: Any, loc: Loc, sensitive: bool) -> Test | None:
         """The per-value test of one operator (operators.py), or None after recording what is wrong."""
         operator = OPERATORS.get(op)
         if operator is None:  # pragma: no cover - the model forbids it
             self.error(loc, f"unknown operator {op!r}")
             return None
         try:
-            return operator.build(arg, Setting(sensitive, self.secrets, self.secret_names))
+            test = operator.build(arg, Setting(sensitive, self.secrets, self.secret_names))
         except OperatorError as exc:
             for index, message in exc.problems:
                 self.error(loc if index is None else (*loc, index), message)
             return None
+        if op == "secret":
+            self.secrets_used.add(arg)
+        return test
 
     def condition(self, source: str, spec: Any, loc: Loc) -> list[Node]:
         try:
@@ -190,7 +196,7 @@ class _Compiler:
                     "+".join(c.op for c in checks),
                     {c.op: c.expected for c in checks},
                     get,
-                    lambda v: all(t(v) for t in tests),
+                    lambda v: all3(t(v) for t in tests),
                     mode,
                     missing_all,
                     sensitive,
@@ -234,7 +240,7 @@ class _Compiler:
                 f"{json.dumps(written if written is not None else shown)}",
             )
 
-    def negated(self, source: str, spec: Any, loc: Loc, sensitive: bool) -> Callable[[Any], bool] | None:
+    def negated(self, source: str, spec: Any, loc: Loc, sensitive: bool) -> Test | None:
         shorthand = not isinstance(spec, dict)
         if shorthand:
             spec = {"one_of" if isinstance(spec, list) else "equals": spec}
@@ -254,7 +260,7 @@ class _Compiler:
                 tests.append(test)
         if not tests:
             return None
-        return lambda v: not all(t(v) for t in tests)
+        return lambda v: not3(all3(t(v) for t in tests))
 
     def when(self, spec: Mapping[str, Any], loc: Loc) -> list[Node]:
         nodes: list[Node] = []
@@ -418,6 +424,9 @@ class _Compiler:
             map_reads=tuple(self.map_reads.values()),
             reads_whole_maps=self.reads_whole_maps,
             sensitive=self.sensitive,
+            unavailable_secrets=partial(unavailable, self.secrets, tuple(sorted(self.secrets_used)))
+            if self.secrets_used
+            else None,
         )
 
 

@@ -26,7 +26,7 @@ class Check:
     op: str
     expected: Any  # as shown in traces (already redacted when sensitive)
     get: Getter
-    test: Callable[[Any], bool]
+    test: Callable[[Any], bool | None]  # None: it cannot tell (a secret that cannot be read)
     mode: ValuesMode = "single"
     holds_when_missing: bool | None = None  # what a missing source answers: unknown, or True for `exists: false`
     sensitive: bool = False
@@ -165,4 +165,6 @@ class CompiledPolicy:
     map_reads: tuple[Lookup, ...] = ()
     reads_whole_maps: bool = False
     sensitive: frozenset[str] = frozenset()  # lookup keys of the secret-bearing sources (sources.is_sensitive)
+    # why each secret its conditions compare with cannot be read now (secrets.unavailable); None: it uses none
+    unavailable_secrets: Callable[[], tuple[str, ...]] | None = None
     fast: Callable[..., Any] | None = None  # the same decisions as generated Python, attached by the store

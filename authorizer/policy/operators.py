@@ -16,12 +16,11 @@ import hmac
 import math
 import re
 from collections.abc import Callable, Sequence
-from typing import TYPE_CHECKING, Any, Literal, NamedTuple
+from typing import Any, Literal, NamedTuple
 
-if TYPE_CHECKING:
-    from authorizer.policy.secrets import SecretLookup
+from authorizer.policy.secrets import SecretLookup, SecretUnavailable, read_secret
 
-Test = Callable[[Any], bool]
+Test = Callable[[Any], bool | None]  # None: the test cannot tell (a secret that cannot be read)
 PairTest = Callable[[Any, Any], bool]  # the value of one source against the value of another
 ConstantTime = Literal["no", "on secret-bearing sources", "digest lookup on secret-bearing sources", "yes"]
 
@@ -236,10 +235,13 @@ def _secret(name: str, setting: Setting) -> Test:
         raise OperatorError([(None, f"unknown secret {name!r}; declare it under `secrets:`")])
     lookup = setting.secrets
 
-    def secret_equals(v: Any) -> bool:
-        secret = lookup(name)
-        if secret is None or not isinstance(v, str):
+    def secret_equals(v: Any) -> bool | None:
+        if not isinstance(v, str):
             return False
+        try:
+            secret = read_secret(lookup, name)
+        except SecretUnavailable:  # unknown, not unequal: `not: {secret: ...}` must not hold either
+            return None
         return hmac.compare_digest(digest(v), digest(secret))
 
     return secret_equals

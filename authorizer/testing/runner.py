@@ -18,6 +18,7 @@ from authorizer.decide.evaluate import evaluate
 from authorizer.files import read_bytes
 from authorizer.policy.errors import PolicyError, Problem
 from authorizer.policy.load import MAX_POLICY_BYTES, LoadedPolicy, load
+from authorizer.policy.secrets import SecretLookup, SecretUnavailable
 from authorizer.policy.sources import REDACTED
 from authorizer.testing.compare import compare
 from authorizer.testing.explanation import explain_rules, render_text
@@ -30,6 +31,17 @@ class PolicyUnderTest:
     name: str
     loaded: LoadedPolicy | None
     problems: list[Problem] = field(default_factory=list)
+
+
+def _suite_secrets(values: dict[str, str]) -> SecretLookup:
+    """The suite's `secrets:` and nothing else: a secret it does not give cannot be read."""
+
+    def lookup(name: str) -> str:
+        if name not in values:
+            raise SecretUnavailable(f"secret {name!r}: the suite's `secrets:` does not give it")
+        return values[name]
+
+    return lookup
 
 
 class Policies:
@@ -47,7 +59,7 @@ class Policies:
     @staticmethod
     def _load(path: Path, secrets: dict[str, str], name: str) -> PolicyUnderTest:
         try:
-            loaded = load(name, read_bytes(path, MAX_POLICY_BYTES), secrets=secrets.get)
+            loaded = load(name, read_bytes(path, MAX_POLICY_BYTES), secrets=_suite_secrets(secrets))
         except OSError as exc:
             return PolicyUnderTest(path, name, None, [Problem(name, 1, 1, f"cannot read: {exc.strerror or exc}")])
         except PolicyError as exc:
