@@ -54,7 +54,10 @@ def run(args: argparse.Namespace) -> int:
         suite = load_suite(Path(display(file)))
         broken += suite.problems
         warnings += suite.warnings
-        results += [run_case(case, policies, display(case.policy)) for case in suite.cases]
+        for case in suite.cases:
+            policy = policies.get(case.policy, case.secrets, display(case.policy))
+            if policy.loaded is not None:  # one that does not load is reported once, below
+                results.append(run_case(case, policy))
     for result in results:
         case = result.case
         if result.passed:
@@ -66,7 +69,8 @@ def run(args: argparse.Namespace) -> int:
         if result.why:
             print("  why:")
             print("\n".join(f"    {line}" for line in result.why))
-    for problem in broken:
+    unloadable = policies.broken()
+    for problem in [*broken, *(p for policy in unloadable for p in policy.problems)]:
         print(f"ERROR {problem}")
     for problem in warnings:
         print(problem)
@@ -86,12 +90,12 @@ def run(args: argparse.Namespace) -> int:
         from authorizer.testing.junit import write_junit
 
         try:
-            write_junit(Path(args.junit), results, broken)
+            write_junit(Path(args.junit), results, broken, unloadable)
         except OSError as exc:
             say("test", f"cannot write {args.junit}: {exc.strerror or exc}")
             code = EXIT_USAGE
     passed = sum(1 for r in results if r.passed)
-    failed = len(results) - passed + len(broken)
+    failed = len(results) - passed + len(broken) + len(unloadable)  # a policy that does not load counts once
     print(f"{passed} passed, {failed} failed")
     if failed and code == EXIT_OK:
         code = EXIT_FINDINGS

@@ -95,7 +95,7 @@ class Pair:
 
 def _is_policy(raw: bytes) -> bool:
     try:
-        data, _ = parse("policy", raw)
+        data = parse("policy", raw)[0]
     except PolicyError:
         return True  # a broken file under the paths: loading it reports its problems
     return isinstance(data, dict) and "rules" in data and not is_suite(data)

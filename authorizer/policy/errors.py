@@ -35,6 +35,13 @@ def capped(problems: list[Problem]) -> list[Problem]:
     return [*ordered[:MAX_PROBLEMS], Problem(first_hidden.file, first_hidden.line, first_hidden.col, hidden)]
 
 
+def together(earlier: list[Problem], later: list[Problem]) -> list[Problem]:
+    """One stage's problems after another's: where the text already has one (a refused tag, read as
+    null), a later stage's problem at the same place is the same mistake seen again."""
+    seen = {(p.line, p.col) for p in earlier}
+    return [*earlier, *(p for p in later if (p.line, p.col) not in seen)]
+
+
 class PolicyError(Exception):
     """A policy that cannot be used; carries every problem found, not only the first."""
 

@@ -22,13 +22,14 @@ from typing import TYPE_CHECKING, Any
 from authorizer import __version__
 from authorizer.files import read_bytes
 from authorizer.policy.compiler import CompileErrors, compile_policy
-from authorizer.policy.errors import Loc, PolicyError, Problem, Severity, capped
+from authorizer.policy.errors import Loc, PolicyError, Problem, Severity, capped, together
 from authorizer.policy.ir import CompiledPolicy
 from authorizer.policy.secrets import SecretLookup
 
 if TYPE_CHECKING:  # PyYAML (~20 ms of a cold start) is imported only when text is parsed, not for cached data
     from authorizer.policy.yamlsource import SourceMap
 
+Parsed = tuple[Any, "SourceMap", list[Problem]]  # the data, its positions, the text's problems read past
 CACHE_DIR = "__authorizer_cache__"
 MAX_POLICY_BYTES = 5 * 1024 * 1024
 
@@ -58,7 +59,7 @@ def validate_data(name: str, data: Any, smap: SourceMap) -> dict[str, Any]:
     try:
         model = Policy.model_validate(data)
     except ValidationError as exc:
-        raise PolicyError(capped(_problems_from_validation(name, exc, smap))) from None
+        raise PolicyError(_problems_from_validation(name, exc, smap)) from None
     dumped: dict[str, Any] = model.model_dump(mode="json", by_alias=True, exclude_none=True)
     dumped.pop("$schema", None)
     return dumped
@@ -140,15 +141,17 @@ def _check_size(name: str, raw: bytes) -> None:
         raise PolicyError([Problem(name, 1, 1, f"policy is larger than {MAX_POLICY_BYTES} bytes")])
 
 
-def parse(name: str, raw: bytes) -> tuple[Any, SourceMap]:
-    """The YAML stage: data and positions; PolicyError with every problem of the text."""
-    from authorizer.policy.yamlsource import YamlProblems, load_yaml
+def parse(name: str, raw: bytes) -> Parsed:
+    """The YAML stage: data, positions, and the problems found while the text was still read (a
+    duplicate key, a refused tag); PolicyError when it cannot be read on (syntax, encoding, size)."""
+    from authorizer.policy.yamlsource import YamlProblems, read_yaml
 
     _check_size(name, raw)
     try:
-        return load_yaml(raw)
+        data, smap, found = read_yaml(raw)
     except YamlProblems as exc:
         raise PolicyError([Problem(name, p.line, p.col, p.message) for p in exc.problems]) from None
+    return data, smap, [Problem(name, p.line, p.col, p.message) for p in found]
 
 
 @_collector_paused()
@@ -158,21 +161,29 @@ def load(
     *,
     secrets: SecretLookup | None = None,
     validated: dict[str, Any] | None = None,
-    parsed: tuple[Any, SourceMap] | None = None,
+    parsed: Parsed | None = None,
 ) -> LoadedPolicy:
-    """Parse (unless `parsed`), validate (unless `validated` data is given) and compile; raise PolicyError."""
+    """Parse (unless `parsed`), validate (unless `validated` data is given) and compile; raise PolicyError
+    with every problem the stages found, together: the text's (read on past a duplicate key), then
+    validation's on the data as read, then, when that data validates, the compiler's."""
     _check_size(name, raw)
     smap: SourceMap | None = None
+    problems: list[Problem] = []
     if validated is None:
-        data, smap = parsed if parsed is not None else parse(name, raw)
-        validated = validate_data(name, data, smap)
+        data, smap, problems = parsed if parsed is not None else parse(name, raw)
+        try:
+            validated = validate_data(name, data, smap)
+        except PolicyError as exc:
+            raise PolicyError(capped(together(problems, exc.problems))) from None
     try:
         written = smap.written if smap is not None else None
         compiled = compile_policy(validated, name=name, digest=digest_of(raw)[:12], secrets=secrets, written=written)
     except CompileErrors as exc:
         if smap is None:  # cached data failed to compile: positions from the text
             smap = parse(name, raw)[1]
-        raise PolicyError(capped([_located(name, *error, smap) for error in exc.errors])) from None
+        problems = together(problems, [_located(name, *error, smap) for error in exc.errors])
+    if problems:
+        raise PolicyError(capped(problems))
     return LoadedPolicy(name, raw, compiled, validated, smap)
 
 

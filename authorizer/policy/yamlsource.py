@@ -3,6 +3,10 @@
 Stricter than `yaml.safe_load`: duplicate keys are errors (PyYAML silently keeps the last), tags
 that would construct objects are refused, alias expansion is bounded (no "billion laughs"), and
 the text must be UTF-8. Composing uses libyaml's C parser when present.
+
+Problems are collected while the rest of the document is still read, so that one run reports them
+all (`read_yaml`): a duplicate key keeps its first value, a refused tag or merge key is left out (a
+tagged value reads as null). A syntax error stops the parser: then it is the one problem there is.
 """
 
 from __future__ import annotations
@@ -100,16 +104,10 @@ class _Builder:
     def build(self, node: yaml.Node, loc: Loc, depth: int) -> Any:
         self.count += 1
         if self.count > MAX_NODES:
-            raise YamlProblems(
-                [
-                    Located(
-                        *_pos(node),
-                        f"document expands to more than {MAX_NODES} values (alias expansion bomb?)",
-                    )
-                ]
-            )
+            message = f"document expands to more than {MAX_NODES} values (alias expansion bomb?)"
+            raise YamlProblems([*self.problems, Located(*_pos(node), message)])
         if depth > MAX_DEPTH:
-            raise YamlProblems([Located(*_pos(node), f"nesting deeper than {MAX_DEPTH} levels")])
+            raise YamlProblems([*self.problems, Located(*_pos(node), f"nesting deeper than {MAX_DEPTH} levels")])
         self.smap.values.setdefault(loc, _pos(node))
         if isinstance(node, yaml.ScalarNode):
             if node.tag not in _SCALAR_TAGS:
@@ -157,7 +155,16 @@ class _Builder:
 
 
 def load_yaml(data: bytes) -> tuple[Any, SourceMap]:
-    """Parse one YAML document; raise YamlProblems listing everything wrong with the text."""
+    """One YAML document with nothing wrong; YamlProblems listing everything wrong with the text."""
+    value, smap, problems = read_yaml(data)
+    if problems:
+        raise YamlProblems(problems)
+    return value, smap
+
+
+def read_yaml(data: bytes) -> tuple[Any, SourceMap, list[Located]]:
+    """One YAML document, read as far as it can be: its data, positions, and the problems that did not
+    stop the reading; YamlProblems for those that did (syntax, not UTF-8, empty, too deep, too big)."""
     if not data.strip():
         raise YamlProblems([Located(1, 1, "file is empty")])
     try:
@@ -185,7 +192,5 @@ def load_yaml(data: bytes) -> tuple[Any, SourceMap]:
     try:
         value = builder.build(root, (), 0)
     except RecursionError:
-        raise YamlProblems([Located(1, 1, "document nested too deeply")]) from None
-    if builder.problems:
-        raise YamlProblems(builder.problems)
-    return value, builder.smap
+        raise YamlProblems([*builder.problems, Located(1, 1, "document nested too deeply")]) from None
+    return value, builder.smap, builder.problems

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from authorizer.files import kind, read_bytes
 from authorizer.policy.load import MAX_POLICY_BYTES
-from authorizer.policy.yamlsource import YamlProblems, load_yaml
+from authorizer.policy.yamlsource import YamlProblems, read_yaml
 from authorizer.testing.suite import is_suite
 
 YAML_SUFFIXES = (".yaml", ".yml")
@@ -43,7 +43,7 @@ def discover_suites(paths: list[str]) -> tuple[list[Path], list[Path], list[str]
         found = 0
         for file in yaml_files(path):
             try:
-                data, _ = load_yaml(read_bytes(file, MAX_POLICY_BYTES))
+                data = read_yaml(read_bytes(file, MAX_POLICY_BYTES))[0]  # a suite even with a duplicate key
             except (OSError, YamlProblems):
                 data = None
                 if "tests" not in file.relative_to(path).parts[:-1]:

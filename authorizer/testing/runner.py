@@ -69,6 +69,14 @@ class Policies:
     def all(self) -> list[PolicyUnderTest]:
         return list(self._loaded.values())
 
+    def broken(self) -> list[PolicyUnderTest]:
+        """Each policy file that does not load, once (its problems do not depend on the suite's secrets)."""
+        found: dict[Path, PolicyUnderTest] = {}
+        for policy in self._loaded.values():
+            if policy.loaded is None:
+                found.setdefault(policy.path.resolve(), policy)
+        return list(found.values())
+
 
 @dataclass(slots=True)
 class CaseResult:
@@ -145,12 +153,10 @@ def _put(data: dict[str, Any], path: tuple[str, ...], shown: Any, real: Any) -> 
     data[last] = shown
 
 
-def run_case(case: RunnableCase, policies: Policies, display_name: str) -> CaseResult:
+def run_case(case: RunnableCase, policy: PolicyUnderTest) -> CaseResult:
+    """One case against its policy, which loaded (one that does not is reported once: `Policies.broken`)."""
     started = time.perf_counter()
-    policy = policies.get(case.policy, case.secrets, display_name)
-    if policy.loaded is None:
-        lines = ["policy does not load:", *(f"  {p}" for p in policy.problems)]
-        return CaseResult(case, policy, lines, [], time.perf_counter() - started)
+    assert policy.loaded is not None
     compiled = policy.loaded.policy
     decision, request, response = evaluate(case.event, compiled, case.response_format)
     explained, _, explained_response = evaluate(case.event, compiled, case.response_format, explained=True)

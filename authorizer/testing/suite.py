@@ -17,10 +17,10 @@ from pydantic import BaseModel, ConfigDict, Field, StrictStr, ValidationError
 
 from authorizer.event.builder import RequestSpec
 from authorizer.files import read_bytes, read_json
-from authorizer.policy.errors import Problem, capped
+from authorizer.policy.errors import Problem, capped, together
 from authorizer.policy.load import MAX_POLICY_BYTES
 from authorizer.policy.suggest import describe_validation_error
-from authorizer.policy.yamlsource import SourceMap, YamlProblems, load_yaml
+from authorizer.policy.yamlsource import SourceMap, YamlProblems, read_yaml
 
 Kind = Literal["token", "rest", "websocket", "http-v1", "http-v2"]
 MultiValues = dict[str, StrictStr | list[StrictStr] | None]
@@ -153,24 +153,24 @@ def _kinds(value: Kind | list[Kind] | None) -> list[str] | None:
 
 
 def parse_suite(path: Path) -> tuple[Suite | None, SourceMap, list[Problem]]:
-    """The validated suite model, or the problems (YAML and structure) with their positions."""
+    """The validated suite model, or the problems (YAML and structure, together) with their positions."""
     name = str(path)
     try:
-        data, smap = load_yaml(read_bytes(path, MAX_POLICY_BYTES))
+        data, smap, found = read_yaml(read_bytes(path, MAX_POLICY_BYTES))
     except OSError as exc:
         return None, SourceMap(), [Problem(name, 1, 1, f"cannot read test suite: {exc.strerror or exc}")]
     except YamlProblems as exc:
         return None, SourceMap(), [Problem(name, p.line, p.col, p.message) for p in exc.problems]
+    problems = [Problem(name, p.line, p.col, p.message) for p in found]
     if not isinstance(data, dict):
-        return None, smap, [Problem(name, 1, 1, "a test suite is a mapping with `cases`")]
+        return None, smap, [*problems, Problem(name, 1, 1, "a test suite is a mapping with `cases`")]
     try:
-        return Suite.model_validate(data), smap, []
+        suite = Suite.model_validate(data)
     except ValidationError as exc:
-        problems = []
-        for loc, message, at_key in describe_validation_error(exc, root=Suite):
-            line, col = smap.locate(loc, at_key=at_key)
-            problems.append(Problem(name, line, col, message))
-        return None, smap, capped(problems)
+        described = describe_validation_error(exc, root=Suite)
+        invalid = [Problem(name, *smap.locate(loc, at_key=at_key), message) for loc, message, at_key in described]
+        return None, smap, capped(together(problems, invalid))
+    return (None if problems else suite), smap, problems
 
 
 def load_suite(path: Path) -> LoadedSuite:
