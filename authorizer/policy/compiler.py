@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 import re
 from collections import Counter
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Mapping
 from functools import partial
 from typing import Any
 
@@ -35,6 +35,7 @@ from authorizer.policy.jmes import reads_whole_map, root_reads, source_of
 from authorizer.policy.logic import all3, not3
 from authorizer.policy.operators import OPERATORS, OperatorError, Setting, Test, key_function
 from authorizer.policy.secrets import SecretLookup, secret_lookup, unavailable
+from authorizer.policy.sensitivity import sensitive_sources
 from authorizer.policy.sources import (
     REDACTED,
     Getter,
@@ -43,7 +44,6 @@ from authorizer.policy.sources import (
     check_source,
     getter,
     holds_text,
-    is_sensitive,
     lookup,
     source_key,
     suggest,
@@ -65,50 +65,6 @@ class CompileErrors(Exception):
         super().__init__("; ".join(m for _, m, _ in errors))
 
 
-def _conditions(when: Mapping[str, Any]) -> Iterator[tuple[str, dict[str, Any]]]:
-    """Every (source, operators) of a `when`, through `any`, `all` and `not` (shorthand spelled out)."""
-    for key, value in when.items():
-        if key in ("any", "all"):
-            for inner in value:
-                yield from _conditions(inner)
-        elif key == "not":
-            yield from _conditions(value)
-        elif key != "jmespath":
-            yield key, value if isinstance(value, dict) else {"one_of" if isinstance(value, list) else "equals": value}
-
-
-def _sensitive_sources(data: Mapping[str, Any]) -> frozenset[str]:
-    """The secret-bearing sources of a policy, as `source_key`s: secret-looking by name, named in
-    `redact:`, compared with a secret anywhere, or compared with any of those (`{from: ...}`).
-    Sensitivity belongs to the source for the whole policy: every rule's checks, traces and outputs."""
-    redact = frozenset(data.get("redact", ()))
-    named: set[str] = set()
-    pairs: list[tuple[str, str]] = []
-    sensitive: set[str] = set()
-    for rule in data.get("rules", ()):
-        for source, ops in _conditions(rule.get("when", {})):
-            named.add(source)
-            inner = ops.get("not")
-            if "secret" in ops or (isinstance(inner, dict) and "secret" in inner):
-                sensitive.add(source_key(source))
-            for arg in (ops.get("equals"), ops.get("not_equals")):
-                if isinstance(arg, dict) and isinstance(arg.get("from"), str):
-                    pairs.append((source, arg["from"]))
-                    named.add(arg["from"])
-        for output in (rule.get("principal"), rule.get("usage_identifier_key"), *rule.get("context", {}).values()):
-            if isinstance(output, dict) and isinstance(output.get("from"), str):
-                named.add(output["from"])
-    sensitive |= {source_key(source) for source in named if is_sensitive(source, redact)}
-    changed = True
-    while changed:  # a value equal to a secret-bearing one bears it too
-        changed = False
-        for a, b in pairs:
-            if (source_key(a) in sensitive) != (source_key(b) in sensitive):
-                sensitive |= {source_key(a), source_key(b)}
-                changed = True
-    return frozenset(sensitive)
-
-
 class _Compiler:
     def __init__(self, data: Mapping[str, Any], secrets: SecretLookup, written: Written | None) -> None:
         self.data = data
@@ -116,7 +72,7 @@ class _Compiler:
         self.written = written  # a plain YAML scalar's text as written, for messages about YAML traps
         self.errors: list[tuple[Loc, str, bool]] = []
         self.secret_names = frozenset(data.get("secrets", {}))
-        self.sensitive = _sensitive_sources(data)
+        self.sensitive = sensitive_sources(data)
         self.map_reads: dict[str, Lookup] = {}  # the value maps read anywhere (CompiledPolicy.map_reads)
         self.secrets_used: set[str] = set()  # the secrets conditions compare with
         self.reads_whole_maps = False
@@ -215,7 +171,7 @@ class _Compiler:
         except SourceError as exc:
             self.error((*loc, "from"), str(exc))
             return None
-        sensitive = self.is_sensitive(source)  # the two are equally sensitive (_sensitive_sources)
+        sensitive = self.is_sensitive(source)  # the two are equally sensitive (sensitivity.py)
         between = OPERATORS[op].between_sources
         assert between is not None
         return SourceMatch(source, op, other, self.getter(source), get_other, between(sensitive), sensitive, loc)

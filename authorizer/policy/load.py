@@ -25,9 +25,10 @@ from authorizer.policy.compiler import CompileErrors, compile_policy
 from authorizer.policy.errors import Loc, PolicyError, Problem, Severity, capped, together
 from authorizer.policy.ir import CompiledPolicy
 from authorizer.policy.secrets import SecretLookup
+from authorizer.policy.sensitivity import condition_source, sensitive_sources, under_secret
 
 if TYPE_CHECKING:  # PyYAML (~20 ms of a cold start) is imported only when text is parsed, not for cached data
-    from authorizer.policy.yamlsource import SourceMap
+    from authorizer.policy.yamlsource import Located, SourceMap
 
 Parsed = tuple[Any, "SourceMap", list[Problem]]  # the data, its positions, the text's problems read past
 CACHE_DIR = "__authorizer_cache__"
@@ -38,11 +39,11 @@ def digest_of(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
-def _problems_from_validation(name: str, exc: Any, smap: SourceMap) -> list[Problem]:
+def _problems_from_validation(name: str, exc: Any, smap: SourceMap, data: Any) -> list[Problem]:
     from authorizer.policy.suggest import describe_validation_error
 
     problems = []
-    for loc, message, at_key in describe_validation_error(exc):
+    for loc, message, at_key in describe_validation_error(exc, sensitive=sensitive_sources(data)):
         line, col = smap.locate(loc, at_key=at_key)
         problems.append(Problem(name, line, col, message))
     return problems
@@ -59,7 +60,7 @@ def validate_data(name: str, data: Any, smap: SourceMap) -> dict[str, Any]:
     try:
         model = Policy.model_validate(data)
     except ValidationError as exc:
-        raise PolicyError(_problems_from_validation(name, exc, smap)) from None
+        raise PolicyError(_problems_from_validation(name, exc, smap, data)) from None
     dumped: dict[str, Any] = model.model_dump(mode="json", by_alias=True, exclude_none=True)
     dumped.pop("$schema", None)
     return dumped
@@ -149,9 +150,15 @@ def parse(name: str, raw: bytes) -> Parsed:
     _check_size(name, raw)
     try:
         data, smap, found = read_yaml(raw)
-    except YamlProblems as exc:
-        raise PolicyError([Problem(name, p.line, p.col, p.message) for p in exc.problems]) from None
-    return data, smap, [Problem(name, p.line, p.col, p.message) for p in found]
+    except YamlProblems as exc:  # no data to tell secret-bearing sources: quote nothing under any condition
+        raise PolicyError([_yaml_problem(name, p, None) for p in exc.problems]) from None
+    sensitive = sensitive_sources(data)
+    return data, smap, [_yaml_problem(name, p, sensitive) for p in found]
+
+
+def _yaml_problem(name: str, found: Located, sensitive: frozenset[str] | None) -> Problem:
+    hidden = condition_source(found.loc) is not None if sensitive is None else under_secret(found.loc, sensitive)
+    return Problem(name, found.line, found.col, found.unquoted if hidden and found.unquoted else found.message)
 
 
 @_collector_paused()

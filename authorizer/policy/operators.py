@@ -19,6 +19,7 @@ from collections.abc import Callable, Sequence
 from typing import Any, Literal, NamedTuple
 
 from authorizer.policy.secrets import SecretLookup, SecretUnavailable, read_secret
+from authorizer.policy.sensitivity import NOT_SHOWN
 
 Test = Callable[[Any], bool | None]  # None: the test cannot tell (a secret that cannot be read)
 PairTest = Callable[[Any, Any], bool]  # the value of one source against the value of another
@@ -165,22 +166,23 @@ def _contains(arg: str, setting: Setting) -> Test:
     return lambda v: isinstance(v, str) and arg in v
 
 
-def _matcher(pattern: str) -> Test:
+def _matcher(pattern: str, setting: Setting, what: str) -> Test:
     from authorizer.policy.regex import FullMatcher, RegexError
 
     try:
         matcher = FullMatcher(pattern)
-    except RegexError as exc:
-        raise OperatorError([(None, str(exc))]) from None
+    except RegexError as exc:  # on a secret-bearing source the pattern may hold a secret: not a character of it
+        message = f"invalid {what} ({NOT_SHOWN}): {exc.problem}" if setting.sensitive else str(exc)
+        raise OperatorError([(None, message)]) from None
     return lambda v: isinstance(v, str) and matcher(v)
 
 
 def _regex(arg: str, setting: Setting) -> Test:
-    return _matcher(arg)
+    return _matcher(arg, setting, "regular expression")
 
 
 def _glob(arg: str, setting: Setting) -> Test:
-    return _matcher(glob_regex(arg))
+    return _matcher(glob_regex(arg), setting, "glob")
 
 
 def _cidr(arg: str | list[str], setting: Setting) -> Test:
@@ -194,7 +196,8 @@ def _cidr(arg: str | list[str], setting: Setting) -> Test:
         try:
             networks.append(ipaddress.ip_network(text, strict=False))
         except ValueError:
-            problems.append((None if isinstance(arg, str) else i, f"invalid CIDR {text!r}"))
+            shown = f"({NOT_SHOWN})" if setting.sensitive else repr(text)
+            problems.append((None if isinstance(arg, str) else i, f"invalid CIDR {shown}"))
     if problems:
         raise OperatorError(problems)
     nets = tuple(networks)

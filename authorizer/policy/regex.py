@@ -15,7 +15,12 @@ MAX_PROGRAM_SIZE = 5_000  # RE2 "program size": refuses patterns that would be h
 
 
 class RegexError(ValueError):
-    pass
+    """A pattern RE2 refuses. The message quotes the pattern; `problem` says what is wrong without a
+    character of it, for patterns that must not be shown (compared with a secret-bearing source)."""
+
+    def __init__(self, message: str, problem: str) -> None:
+        super().__init__(message)
+        self.problem = problem
 
 
 class FullMatcher:
@@ -32,9 +37,10 @@ class FullMatcher:
         except re2.error as exc:
             reason = exc.args[0].decode(errors="replace") if exc.args and isinstance(exc.args[0], bytes) else exc
             detail = str(reason).replace("\n", "\\n")  # RE2 quotes the offending text raw: keep one line
-            raise RegexError(f"invalid regular expression {pattern!r}: {detail}") from None
+            problem = detail.split(": ", 1)[0]  # RE2 writes "missing ): <the offending text>"
+            raise RegexError(f"invalid regular expression {pattern!r}: {detail}", problem) from None
         if compiled._regexp.ProgramSize() > MAX_PROGRAM_SIZE:
-            raise RegexError(f"regular expression {pattern!r} is too large")
+            raise RegexError(f"regular expression {pattern!r} is too large", "too large")
         self.pattern = pattern
         self._match = compiled._regexp.Match
 

@@ -17,6 +17,7 @@ from typing import Any
 import yaml
 
 from authorizer.policy.errors import MAX_PROBLEMS, Loc
+from authorizer.policy.sensitivity import NOT_SHOWN
 
 try:
     from yaml import CSafeLoader as _Loader
@@ -41,11 +42,15 @@ _MAP_TAG = "tag:yaml.org,2002:map"
 
 @dataclass(frozen=True, slots=True)
 class Located:
-    """A problem found while reading the text, with its 1-based position."""
+    """A problem found while reading the text, with its 1-based position; where it quotes the text
+    (a key, a tag), where in the data it is and the message that quotes nothing, for a place under a
+    condition on a secret-bearing source (sensitivity.py)."""
 
     line: int
     col: int
     message: str
+    loc: Loc = ()
+    unquoted: str | None = None
 
 
 class YamlProblems(Exception):
@@ -88,10 +93,14 @@ class _Builder:
         self.problems: list[Located] = []
         self.count = 0
 
-    def fail(self, node: yaml.Node, message: str) -> None:
-        self.problems.append(Located(*_pos(node), message))
+    def fail(self, node: yaml.Node, message: str, loc: Loc = (), unquoted: str | None = None) -> None:
+        self.problems.append(Located(*_pos(node), message, loc, unquoted))
         if len(self.problems) >= MAX_PROBLEMS:  # a hostile file (a million duplicate keys) stops here
             raise YamlProblems([*self.problems, Located(*_pos(node), f"stopped after {MAX_PROBLEMS} problems")])
+
+    def tag(self, node: yaml.Node, loc: Loc, hint: str = "") -> None:
+        message = "is not allowed in a policy" + hint
+        self.fail(node, f"YAML tag {node.tag!r} {message}", loc, f"a YAML tag ({NOT_SHOWN}) {message}")
 
     def scalar(self, node: yaml.Node) -> Any:
         """A plain scalar's value, as safe_load reads it; one Python cannot build is a problem."""
@@ -112,7 +121,7 @@ class _Builder:
         if isinstance(node, yaml.ScalarNode):
             if node.tag not in _SCALAR_TAGS:
                 hint = " (quote dates and times)" if node.tag.endswith(":timestamp") else ""
-                self.fail(node, f"YAML tag {node.tag!r} is not allowed in a policy{hint}")
+                self.tag(node, loc, hint)
                 return None
             value = self.scalar(node)
             if not isinstance(value, str):
@@ -120,12 +129,12 @@ class _Builder:
             return value
         if isinstance(node, yaml.SequenceNode):
             if node.tag != _SEQ_TAG:
-                self.fail(node, f"YAML tag {node.tag!r} is not allowed in a policy")
+                self.tag(node, loc)
                 return None
             return [self.build(item, (*loc, i), depth + 1) for i, item in enumerate(node.value)]
         if isinstance(node, yaml.MappingNode):
             if node.tag != _MAP_TAG:
-                self.fail(node, f"YAML tag {node.tag!r} is not allowed in a policy")
+                self.tag(node, loc)
                 return None
             out: dict[Any, Any] = {}
             first_seen: dict[Any, tuple[int, int]] = {}
@@ -137,14 +146,16 @@ class _Builder:
                     self.fail(key_node, "mapping keys must be plain scalars")
                     continue
                 if key_node.tag not in _SCALAR_TAGS:
-                    self.fail(key_node, f"YAML tag {key_node.tag!r} is not allowed in a policy")
+                    self.tag(key_node, loc)
                     continue
                 key = self.scalar(key_node)
                 if not isinstance(key, str):
                     key = "null" if key is None else str(key).lower() if isinstance(key, bool) else str(key)
                 if key in first_seen:
                     line, col = first_seen[key]
-                    self.fail(key_node, f"duplicate key {key!r} (first defined at line {line}, column {col})")
+                    first = f"(first defined at line {line}, column {col})"
+                    shown = f"duplicate key {key!r} {first}"
+                    self.fail(key_node, shown, (*loc, key), f"duplicate key ({NOT_SHOWN}) {first}")
                     continue
                 first_seen[key] = _pos(key_node)
                 self.smap.keys[(*loc, key)] = _pos(key_node)
