@@ -26,7 +26,7 @@ def one_line(text: str) -> str:
     return text.translate(_ESCAPES).encode("utf-8", "backslashreplace").decode("utf-8")
 
 
-def kind(path: str | Path) -> Literal["file", "folder", "other", "missing"]:
+def kind_of(path: str | Path) -> Literal["file", "folder", "other", "missing"]:
     """What a path names (a regular file, a folder, anything else), never raising: a name the system
     cannot even look up (too long, say) names nothing."""
     try:

@@ -15,7 +15,7 @@ from typing import Any
 from authorizer.cli.io import EXIT_FINDINGS, EXIT_OK, EXIT_USAGE, UsageError, load_policy_or_report, read_json, say
 from authorizer.decide.decision import Decision
 from authorizer.decide.evaluate import evaluate
-from authorizer.files import kind
+from authorizer.files import kind_of
 
 # Demo-only secret values for the shipped policies that read secrets from the environment.
 DEMO_SECRETS = {"CHAT_TICKET": "demo-ticket", "OPS_API_KEY": "demo-ops-key"}
@@ -87,7 +87,7 @@ def run(args: argparse.Namespace) -> int:
     folder = Path(args.policies)
     try:
         for given in (args.policies, args.fixtures):
-            if given is not None and kind(given) != "folder":
+            if given is not None and kind_of(given) != "folder":
                 raise UsageError(f"{given}: not a folder")
         rows: list[list[str]] = []
         for policy_path in sorted(folder.glob("*.yaml")):

@@ -28,7 +28,15 @@ _ROUTE = re.compile(r"\$[A-Za-z0-9_-]+|[A-Z]+ /\S*")
 _ID = re.compile(r"[A-Za-z0-9_-]+")
 # arguments that describe a request's parts: a TOKEN event (no value maps) carries none of them
 _REQUEST_PARTS = (
-    *("header", "query", "stage_var", "path_param", "context", "source_ip", "route", "identity_source", "user_agent"),
+    "header",
+    "query",
+    "stage_var",
+    "path_param",
+    "context",
+    "source_ip",
+    "route",
+    "identity_source",
+    "user_agent",
 )
 
 

@@ -6,7 +6,7 @@ import json
 import sys
 from typing import Any
 
-from authorizer.files import EVENT_LIMIT, kind, one_line, parse_json, read_bytes
+from authorizer.files import EVENT_LIMIT, kind_of, one_line, parse_json, read_bytes
 from authorizer.policy.errors import PolicyError
 from authorizer.policy.load import LoadedPolicy, load_file
 
@@ -38,7 +38,7 @@ def read_json(path: str) -> Any:
 
 def load_policy_or_report(path: str) -> LoadedPolicy | None:
     """The loaded policy, or None after printing every problem to stderr."""
-    found = kind(path)
+    found = kind_of(path)
     if found != "file":
         raise UsageError(f"{path}: {'no such policy file' if found == 'missing' else 'not a file'}")
     try:

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from authorizer.diff.requests import KIND_NAMES
-from authorizer.files import kind, read_bytes, read_json
+from authorizer.files import kind_of, read_bytes, read_json
 from authorizer.policy.load import MAX_POLICY_BYTES
 from authorizer.policy.yamlsource import load_yaml
 from authorizer.testing.discover import yaml_files
@@ -34,7 +34,7 @@ class CorpusError(Exception):
 
 def _suites(path: Path) -> list[Path]:
     found = []
-    for file in yaml_files(path) if kind(path) == "folder" else [path]:
+    for file in yaml_files(path) if kind_of(path) == "folder" else [path]:
         try:
             data, _ = load_yaml(read_bytes(file, MAX_POLICY_BYTES))
         except Exception:  # not YAML, unreadable: not a suite (`authorizer validate` reports it)
@@ -45,7 +45,7 @@ def _suites(path: Path) -> list[Path]:
 
 
 def _events(path: Path) -> list[Path]:
-    return sorted(path.rglob("*.json")) if kind(path) == "folder" else [path] if path.suffix == ".json" else []
+    return sorted(path.rglob("*.json")) if kind_of(path) == "folder" else [path] if path.suffix == ".json" else []
 
 
 def collect(policy: Path, extra: list[str]) -> list[Recorded]:
@@ -54,7 +54,7 @@ def collect(policy: Path, extra: list[str]) -> list[Recorded]:
     event_paths = _events(policy.parent / "events" / policy.stem)
     suite_paths = _suites(policy.parent)
     for text in extra:
-        path, found = Path(text), kind(text)
+        path, found = Path(text), kind_of(text)
         if found in ("missing", "other"):
             raise CorpusError(f"{text}: {'no such file or folder' if found == 'missing' else 'not a file or folder'}")
         events, suites = _events(path), _suites(path)

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
-from authorizer.files import kind, read_bytes
+from authorizer.files import kind_of, read_bytes
 from authorizer.policy.errors import PolicyError, Problem
 from authorizer.policy.load import MAX_POLICY_BYTES, LoadedPolicy, load, parse
 from authorizer.testing.discover import yaml_files
@@ -74,7 +74,7 @@ def _read(name: str) -> bytes:
 
 def read(argument: str) -> tuple[str, bytes]:
     """A policy named on the command line: a file, or `REV:path` (the file at a git revision)."""
-    if kind(argument) == "file":
+    if kind_of(argument) == "file":
         return argument, _read(argument)
     rev, colon, name = argument.partition(":")
     if colon and rev and name:
@@ -105,14 +105,14 @@ def changed(rev: str, paths: list[str]) -> list[Pair]:
     """Every policy under `paths` whose working-tree text differs from its text at `rev`."""
     cwd = Path.cwd()
     for text in paths:
-        if kind(text) == "missing":
+        if kind_of(text) == "missing":
             raise VersionError(f"{text}: no such file or folder")
     _git(cwd, "rev-parse", "--verify", "--quiet", "--end-of-options", f"{rev}^{{commit}}")
     listed = _git(cwd, "diff", "--name-status", "--no-renames", "--relative", rev, "--", *paths).decode()
     untracked = _git(cwd, "ls-files", "--others", "--exclude-standard", "--", *paths).decode()
     entries = [line.split("\t", 1) for line in listed.splitlines() if "\t" in line]
     entries += [["A", name] for name in untracked.splitlines() if name]
-    wanted = {str(p) for text in paths for p in (yaml_files(Path(text)) if kind(text) == "folder" else [Path(text)])}
+    wanted = {str(p) for text in paths for p in (yaml_files(Path(text)) if kind_of(text) == "folder" else [Path(text)])}
     pairs = []
     for status, name in sorted(entries, key=lambda e: e[1]):
         if not name.endswith((".yaml", ".yml")) or "__authorizer_cache__" in name:
@@ -124,6 +124,6 @@ def changed(rev: str, paths: list[str]) -> list[Pair]:
             continue
         if not _is_policy(new if new is not None else old or b""):
             continue
-        status_of: Status = "added" if old is None else "removed" if new is None else "changed"
-        pairs.append(Pair(status_of, old_name, name, old, new))
+        kind: Status = "added" if old is None else "removed" if new is None else "changed"
+        pairs.append(Pair(kind, old_name, name, old, new))
     return pairs

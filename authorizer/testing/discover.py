@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from pathlib import Path
 
-from authorizer.files import kind, read_bytes
+from authorizer.files import kind_of, read_bytes
 from authorizer.policy.load import MAX_POLICY_BYTES
 from authorizer.policy.yamlsource import YamlProblems, read_yaml
 from authorizer.testing.suite import is_suite
@@ -23,7 +23,7 @@ def yaml_files(folder: Path) -> Iterator[Path]:
         parts = path.relative_to(folder).parts
         if any(p in SKIPPED_DIRS or p.startswith(".") for p in parts):
             continue
-        if path.suffix in YAML_SUFFIXES and kind(path) == "file":
+        if path.suffix in YAML_SUFFIXES and kind_of(path) == "file":
             yield path
 
 
@@ -33,7 +33,7 @@ def discover_suites(paths: list[str]) -> tuple[list[Path], list[Path], list[str]
     policies: list[Path] = []
     unusable: list[str] = []
     for text in paths:
-        path, what = Path(text), kind(text)
+        path, what = Path(text), kind_of(text)
         if what == "file":
             suites.append(path)
             continue
@@ -63,7 +63,7 @@ def collect_files(paths: list[str]) -> tuple[list[Path], list[str]]:
     files: list[Path] = []
     unusable: list[str] = []
     for text in paths:
-        path, what = Path(text), kind(text)
+        path, what = Path(text), kind_of(text)
         if what == "folder":
             found = list(yaml_files(path))
             if not found:
