@@ -5,7 +5,7 @@ Written from docs/policy-language.md and docs/api-gateway.md, straight over the 
 validated policy data (`authorizer.policy.load.validate_data`), sharing no code with
 authorizer/event/, authorizer/policy/compiler.py or authorizer/decide/: no index, no compiled
 matchers, no lazy maps. Every value is looked up afresh, every rule is tried in order, and conditions are
-three-valued (True, False, None = unknown: missing or conflicting).
+three-valued (True, False, None = unknown: missing or conflicting, or a secret that cannot be read).
 
 Where the guide is silent, the choices are written down here (and in SECURITY.md):
 - the kind comes from `type`, `version`, the ARN's shape (a `$connect` ARN has no method) and
@@ -393,8 +393,8 @@ def as_operators(spec: Any) -> dict[str, Any]:
     return {"one_of": spec} if isinstance(spec, list) else {"equals": spec}
 
 
-def holds(op: str, arg: Any, value: Any, secrets: dict[str, str | None]) -> bool:
-    """One operator on one present value."""
+def holds(op: str, arg: Any, value: Any, secrets: dict[str, str | None]) -> Result:
+    """One operator on one present value: unknown only for a secret that cannot be read."""
     if op == "equals":
         return same(value, arg)
     if op == "not_equals":
@@ -419,7 +419,7 @@ def holds(op: str, arg: Any, value: Any, secrets: dict[str, str | None]) -> bool
         return glob_match(arg, value)
     if op == "secret":
         secret = secrets.get(arg)
-        return bool(secret) and value == secret
+        return None if not secret else value == secret  # unknown, not unequal: `not` must not hold either
     if op == "cidr":
         ip = address(value)
         networks = [arg] if isinstance(arg, str) else arg
@@ -431,7 +431,7 @@ def holds(op: str, arg: Any, value: Any, secrets: dict[str, str | None]) -> bool
         return {"lt": number < bound, "le": number <= bound, "gt": number > bound, "ge": number >= bound}[op]
     if op == "not":
         inner = {k: v for k, v in as_operators(arg).items() if k != "values"}
-        return not all(holds(k, v, value, secrets) for k, v in inner.items())
+        return not3(and3([holds(k, v, value, secrets) for k, v in inner.items()]))
     raise AssertionError(f"unknown operator {op}")
 
 
@@ -557,16 +557,16 @@ class Interpreter:
         if values is None:  # missing: only `exists: false` holds, everything else is unknown
             return and3([True if op == "exists" and arg is False else None for op, arg in ops.items()])
 
-        def all_hold(value: Any) -> bool:
-            return all(holds(op, arg, value, self.secrets) for op, arg in ops.items())
+        def all_hold(value: Any) -> Result:
+            return and3([holds(op, arg, value, self.secrets) for op, arg in ops.items()])
 
         if mode == "single":
             distinct = values if len(values) == 1 else list(dict.fromkeys(values))
             return all_hold(distinct[0]) if len(distinct) == 1 else None
         if mode == "any":
-            return any(all_hold(v) for v in values)
+            return or3([all_hold(v) for v in values])
         if mode == "all":
-            return all(all_hold(v) for v in values)
+            return and3([all_hold(v) for v in values])
         return all_hold(",".join(str(v) for v in values))  # joined
 
     def when(self, ev: Event, spec: dict[str, Any]) -> Result:

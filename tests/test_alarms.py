@@ -179,11 +179,21 @@ def settings_invalid(as_deployed: Callable[..., None], monkeypatch: pytest.Monke
     return rest_event()
 
 
+def secret_unavailable(as_deployed: Callable[..., None], monkeypatch: pytest.MonkeyPatch) -> Any:
+    monkeypatch.delenv("ALARM_TEST_KEY", raising=False)  # the function's environment lacks the secret
+    as_deployed(
+        "version: 1\nsecrets: {k: {env: ALARM_TEST_KEY}}\n"
+        "rules:\n  - {name: keyed, effect: allow, when: {header.x-key: {secret: k}}}\n"
+    )
+    return RequestSpec(headers={"x-key": "guess"}).to_event("rest")
+
+
 ANOMALIES = {
     "bad event": bad_event,
     "internal error": internal_error,
     "response rejected": response_rejected,
     "settings invalid": settings_invalid,
+    "secret unavailable": secret_unavailable,
 }
 
 

@@ -13,7 +13,7 @@ PACKAGE = Path(__file__).resolve().parent.parent / "authorizer"
 
 # layer → the top-level parts of `authorizer` in it (a package, or a module without `.py`)
 LAYERS: list[tuple[str, ...]] = [
-    ("__init__",),  # the version
+    ("__init__", "files"),  # the version; reading the files people name
     ("event",),
     ("tokens",),
     ("policy",),

@@ -31,7 +31,7 @@ from authorizer.event.request import Request
 from authorizer.policy import operators as operators_module
 from authorizer.policy.errors import PolicyError
 from authorizer.policy.load import load
-from authorizer.policy.secrets import secret_lookup
+from authorizer.policy.secrets import SecretUnavailable, secret_lookup
 
 ENV_SECRET = "S3CR3T-env-4f1d0a"
 SSM_SECRET = "S3CR3T-ssm-9b2e77"
@@ -152,12 +152,14 @@ def test_stored_secrets_are_cached_for_max_age(aws: None) -> None:
     boto3.client("ssm").delete_parameter(Name="/authorizer/api-key")
     assert lookup("k") == SSM_SECRET, "served from the cache"
     parameters.clear_caches()  # what max_age expiry does
-    assert lookup("k") is None
+    with pytest.raises(SecretUnavailable, match=r"^secret 'k': SSM parameter /authorizer/api-key "):
+        lookup("k")
 
 
 def test_binary_secrets_match_nothing(aws: None) -> None:
     boto3.client("secretsmanager").create_secret(Name="bin", SecretBinary=SM_SECRET.encode())
-    assert secret_lookup({"k": {"secretsmanager": "bin"}})("k") is None
+    with pytest.raises(SecretUnavailable, match=r"^secret 'k': Secrets Manager secret bin holds no text$"):
+        secret_lookup({"k": {"secretsmanager": "bin"}})("k")
 
 
 # -- constant time ---------------------------------------------------------------------------------

@@ -59,13 +59,13 @@ POLICY = "version: 1\nrules:\n  - {name: admins, effect: allow, when: {header.x-
 def parses(monkeypatch: pytest.MonkeyPatch) -> list[int | None]:
     """How each parse of a suite located its positions (None: every one)."""
     seen: list[int | None] = []
-    real = suite_module.load_yaml
+    real = suite_module.read_yaml
 
     def spy(data: bytes, *, located: int | None = None) -> Any:
         seen.append(located)
         return real(data, located=located)
 
-    monkeypatch.setattr(suite_module, "load_yaml", spy)
+    monkeypatch.setattr(suite_module, "read_yaml", spy)
     return seen
 
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 import stat
 import time
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -85,3 +86,32 @@ def test_mistakes_are_one_line(
     code, out, err = mint(capsys, tmp_path, *args)
     assert code == 2 and out == ""
     assert err.count("\n") == 1 and message in err and "Traceback" not in err
+
+
+@pytest.mark.parametrize(
+    ("keys", "message"),
+    [
+        (lambda root: (root / "file").write_text("x") and str(root / "file"), "not a folder"),
+        (lambda root: "/dev/null", "not a folder"),
+        (lambda root: "/proc/version/keys", "--keys /proc/version/keys: Not a directory"),  # under a file
+        (lambda root: "/proc/no-such-place/keys", "--keys /proc/no-such-place/keys:"),  # nor there
+    ],
+    ids=["a file", "a device", "under a file", "unwritable"],
+)
+def test_a_key_folder_that_cannot_be_used_is_one_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], keys: Any, message: str
+) -> None:
+    code = main(["token", "mint", COGNITO, "--keys", keys(tmp_path)])
+    out, err = capsys.readouterr()
+    assert code == 2 and out == "", err
+    assert err.count("\n") == 1 and message in err and "Traceback" not in err and "unexpected" not in err
+
+
+def test_a_key_folder_is_made_on_first_use_with_its_name_shown_on_one_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    folder = tmp_path / "odd\nname"
+    assert main(["token", "mint", COGNITO, "--keys", str(folder)]) == 0
+    out, err = capsys.readouterr()
+    assert out.count(".") == 2 and folder.is_dir()
+    assert err.count("\n") == 1 and "odd\\nname" in err

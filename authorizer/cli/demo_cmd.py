@@ -9,13 +9,13 @@ from __future__ import annotations
 
 import argparse
 import os
-import sys
 from pathlib import Path
 from typing import Any
 
-from authorizer.cli.io import EXIT_FINDINGS, EXIT_OK, EXIT_USAGE, UsageError, load_policy_or_report, read_json
+from authorizer.cli.io import EXIT_FINDINGS, EXIT_OK, EXIT_USAGE, UsageError, load_policy_or_report, read_json, say
 from authorizer.decide.decision import Decision
 from authorizer.decide.evaluate import evaluate
+from authorizer.files import kind_of
 
 # Demo-only secret values for the shipped policies that read secrets from the environment.
 DEMO_SECRETS = {"CHAT_TICKET": "demo-ticket", "OPS_API_KEY": "demo-ops-key"}
@@ -38,6 +38,16 @@ def gateway_answer(decision: Decision, response: dict[str, Any] | None) -> str:
     return "200 OK" if effect == "Allow" else "403 Forbidden (explicit deny)"
 
 
+def shortened(text: str, width: int = 40) -> str:
+    """`text` in at most `width` characters, cut between words (and marked …), never mid-word."""
+    if len(text) <= width:
+        return text
+    head = text[: width - 1]
+    if text[width - 1] != " " and " " in head:
+        head = head.rsplit(" ", 1)[0]
+    return head.rstrip(" ,:;") + "…"
+
+
 def _rows(policy_path: Path, events: list[Path], label_root: Path) -> list[list[str]]:
     policy = load_policy_or_report(str(policy_path))
     if policy is None:
@@ -55,8 +65,8 @@ def _rows(policy_path: Path, events: list[Path], label_root: Path) -> list[list[
                 str(event_path.relative_to(label_root)),
                 request.kind.name if request else "-",
                 decision.effect,
-                decision.rule or f"({decision.reason[:40]})",
-                decision.principal or "",
+                decision.rule or f"({shortened(decision.reason)})",
+                decision.shown_principal() or "",
                 gateway_answer(decision, response),
             ]
         )
@@ -66,10 +76,9 @@ def _rows(policy_path: Path, events: list[Path], label_root: Path) -> list[list[
 def _table(rows: list[list[str]]) -> str:
     header = ["policy", "event", "kind", "decision", "rule", "principal", "API Gateway answers"]
     widths = [max(len(r[i]) for r in [header, *rows]) for i in range(len(header))]
-    lines = ["  ".join(c.ljust(w) for c, w in zip(header, widths, strict=True))]
-    lines.append("  ".join("-" * w for w in widths))
-    lines += ["  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)) for r in rows]
-    return "\n".join(lines)
+    lines = ["  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)) for row in [header, *rows]]
+    lines.insert(1, "  ".join("-" * w for w in widths))
+    return "\n".join(line.rstrip() for line in lines)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -77,18 +86,24 @@ def run(args: argparse.Namespace) -> int:
         os.environ.setdefault(name, value)
     folder = Path(args.policies)
     try:
+        for given in (args.policies, args.fixtures):
+            if given is not None and kind_of(given) != "folder":
+                raise UsageError(f"{given}: not a folder")
         rows: list[list[str]] = []
         for policy_path in sorted(folder.glob("*.yaml")):
             events_dir = folder / "events" / policy_path.stem
             rows += _rows(policy_path, sorted(events_dir.glob("*.json")), folder / "events")
         if args.fixtures:
             fixtures = Path(args.fixtures)
-            rows += _rows(folder / "example.yaml", sorted(fixtures.rglob("*.json")), fixtures)
+            events = sorted(fixtures.rglob("*.json"))
+            if not events:
+                raise UsageError(f"{fixtures}: no *.json events in this folder")
+            rows += _rows(folder / "example.yaml", events, fixtures)
     except UsageError as exc:
-        print(f"authorizer demo: {exc}", file=sys.stderr)
+        say("demo", exc)
         return EXIT_USAGE
     if not rows:
-        print(f"authorizer demo: no policies with events under {folder}", file=sys.stderr)
+        say("demo", f"no policies with events under {folder}")
         return EXIT_FINDINGS
     print(_table(rows))
     return EXIT_OK

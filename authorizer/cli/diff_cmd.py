@@ -13,7 +13,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from authorizer.cli.io import EXIT_USAGE
+from authorizer.cli.io import EXIT_USAGE, say
 
 
 def register(subparsers: Any) -> None:
@@ -78,10 +78,10 @@ def run(args: argparse.Namespace) -> int:
             corpus = collect(Path(pair.new_name), args.corpus) if Path(pair.new_name).is_file() else []
             diffs.append(compare(old, new, corpus))
     except (VersionError, CorpusError, ExpectError) as exc:
-        print(f"authorizer diff: {exc}", file=sys.stderr)
+        say("diff", exc)
         return EXIT_USAGE
     if invalid:
-        print("authorizer diff: a policy does not load (problems above)", file=sys.stderr)
+        say("diff", "a policy does not load (problems above)")
         return EXIT_USAGE
     verdict = Verdict(diffs, args.fail_on, args.strict, expected)
     print(FORMATS[args.format](verdict))

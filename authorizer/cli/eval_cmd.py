@@ -6,7 +6,6 @@ hold, with its source, expected and actual values (redacted where secret) and it
 from __future__ import annotations
 
 import argparse
-import sys
 from typing import Any
 
 from authorizer.cli.io import (
@@ -17,6 +16,7 @@ from authorizer.cli.io import (
     load_policy_or_report,
     print_json,
     read_json,
+    say,
 )
 from authorizer.decide.evaluate import evaluate
 from authorizer.testing.explanation import explain_rules, render_text
@@ -52,7 +52,7 @@ def run(args: argparse.Namespace) -> int:
         event = read_json(args.event)
         policy = load_policy_or_report(args.policy)
     except UsageError as exc:
-        print(f"authorizer eval: {exc}", file=sys.stderr)
+        say("eval", exc)
         return EXIT_USAGE
     if policy is None:
         return EXIT_FINDINGS

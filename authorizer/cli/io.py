@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import json
 import sys
-from pathlib import Path
 from typing import Any
 
+from authorizer.files import EVENT_LIMIT, kind_of, one_line, parse_json, read_bytes
 from authorizer.policy.compiler import TokenOptions
 from authorizer.policy.errors import PolicyError
 from authorizer.policy.load import LoadedPolicy, load_file
@@ -18,22 +18,30 @@ class UsageError(Exception):
     """Bad arguments or unreadable input: exit 2."""
 
 
+def say(command: str, message: object) -> None:
+    """One line on stderr, `authorizer COMMAND: message`, whatever the names it quotes hold."""
+    print(f"authorizer {command}: {one_line(str(message))}", file=sys.stderr)
+
+
 def read_json(path: str) -> Any:
-    """A JSON file (or - for stdin); a UTF-8 BOM is accepted, as some AWS samples carry one."""
+    """An event file (or - for stdin), no larger than Lambda accepts; a UTF-8 BOM is accepted."""
     try:
-        raw = sys.stdin.buffer.read() if path == "-" else Path(path).read_bytes()
+        raw = sys.stdin.buffer.read(EVENT_LIMIT + 1) if path == "-" else read_bytes(path, EVENT_LIMIT)
     except OSError as exc:
         raise UsageError(f"{path}: cannot read: {exc.strerror or exc}") from None
+    if len(raw) > EVENT_LIMIT:
+        raise UsageError(f"{path}: cannot read: larger than {EVENT_LIMIT} bytes")
     try:
-        return json.loads(raw.decode("utf-8-sig"))
-    except (UnicodeDecodeError, ValueError) as exc:
+        return parse_json(raw)
+    except ValueError as exc:
         raise UsageError(f"{path}: not valid JSON: {exc}") from None
 
 
 def load_policy_or_report(path: str, tokens: TokenOptions | None = None) -> LoadedPolicy | None:
     """The loaded policy, or None after printing every problem to stderr."""
-    if not Path(path).is_file():
-        raise UsageError(f"{path}: no such policy file")
+    found = kind_of(path)
+    if found != "file":
+        raise UsageError(f"{path}: {'no such policy file' if found == 'missing' else 'not a file'}")
     try:
         return load_file(path, tokens=tokens)
     except PolicyError as exc:

@@ -12,11 +12,10 @@ from __future__ import annotations
 import argparse
 import functools
 import os
-import sys
 from pathlib import Path
 from typing import Any
 
-from authorizer.cli.io import EXIT_FINDINGS, EXIT_OK, EXIT_USAGE
+from authorizer.cli.io import EXIT_FINDINGS, EXIT_OK, EXIT_USAGE, say
 from authorizer.policy.errors import Problem
 from authorizer.testing.discover import discover_suites
 from authorizer.testing.runner import CaseResult, Policies, run_case
@@ -58,7 +57,7 @@ def _display(path: Path, cwd: str) -> str:
 def run(args: argparse.Namespace) -> int:
     suite_files, folder_policies, unusable = discover_suites(args.paths)
     for message in unusable:
-        print(f"authorizer test: {message}", file=sys.stderr)
+        say("test", message)
     if unusable:
         return EXIT_USAGE
     policies = Policies()
@@ -69,7 +68,10 @@ def run(args: argparse.Namespace) -> int:
         suite = load_suite(Path(display(file)))
         broken += suite.problems
         warnings += suite.warnings
-        results += [run_case(case, policies, display(case.policy)) for case in suite.cases]
+        for case in suite.cases:
+            policy = policies.get(case.policy, case.secrets, display(case.policy))
+            if policy.loaded is not None:  # one that does not load is reported once, below
+                results.append(run_case(case, policy, policies.keys))
     for result in results:
         case = result.case
         if result.passed:
@@ -81,7 +83,8 @@ def run(args: argparse.Namespace) -> int:
         if result.why:
             print("  why:")
             print("\n".join(f"    {line}" for line in result.why))
-    for problem in broken:
+    unloadable = policies.broken()
+    for problem in [*broken, *(p for policy in unloadable for p in policy.problems)]:
         print(f"ERROR {problem}")
     for problem in warnings:
         print(problem)
@@ -114,12 +117,12 @@ def run(args: argparse.Namespace) -> int:
         from authorizer.testing.junit import write_junit
 
         try:
-            write_junit(Path(args.junit), results, broken)
+            write_junit(Path(args.junit), results, broken, unloadable)
         except OSError as exc:
-            print(f"authorizer test: cannot write {args.junit}: {exc.strerror or exc}", file=sys.stderr)
+            say("test", f"cannot write {args.junit}: {exc.strerror or exc}")
             code = EXIT_USAGE
     passed = sum(1 for r in results if r.passed)
-    failed = len(results) - passed + len(broken)
+    failed = len(results) - passed + len(broken) + len(unloadable)  # a policy that does not load counts once
     print(f"{passed} passed, {failed} failed")
     if failed and code == EXIT_OK:
         code = EXIT_FINDINGS

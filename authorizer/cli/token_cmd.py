@@ -14,13 +14,12 @@ from __future__ import annotations
 import argparse
 import json
 import re
-import sys
 from pathlib import Path
 from typing import Any
 
-from authorizer.cli.io import EXIT_FINDINGS, EXIT_OK, EXIT_USAGE, UsageError
+from authorizer.cli.io import EXIT_FINDINGS, EXIT_OK, EXIT_USAGE, UsageError, load_policy_or_report, say
+from authorizer.files import kind_of
 from authorizer.policy.compiler import TokenOptions
-from authorizer.policy.errors import PolicyError
 
 _DURATION = re.compile(r"(-?\d+)\s*([smhd]?)")
 _UNITS = {"": 1, "s": 1, "m": 60, "h": 3600, "d": 86400}
@@ -74,35 +73,32 @@ def claims(pairs: list[str]) -> dict[str, Any]:
 
 
 def run(args: argparse.Namespace) -> int:
-    from authorizer.policy.load import load_file
-
-    try:
-        lifetime, stated = seconds(args.expires_in), claims(args.claim)
-        if not Path(args.policy).is_file():
-            raise UsageError(f"{args.policy}: no such policy file")
-    except UsageError as exc:
-        print(f"authorizer token: {exc}", file=sys.stderr)
-        return EXIT_USAGE
     from authorizer.tokens import DEV_KEYS
     from authorizer.tokens.mint import KeyFolder, mint_for
 
     folder = KeyFolder(args.keys or DEV_KEYS)
     try:
-        loaded = load_file(args.policy, tokens=TokenOptions(jwks=folder.jwks), use_cache=False)
-    except PolicyError as exc:
-        for problem in exc.problems:
-            print(problem, file=sys.stderr)
-        return EXIT_FINDINGS
-    tokens = loaded.policy.tokens
-    names = list(tokens.issuers) if tokens is not None else []
-    name = args.issuer or (names[0] if len(names) == 1 else None)
-    if tokens is None or name is None or name not in tokens.issuers:
-        wanted = f"no issuer {args.issuer!r}" if args.issuer else "name an issuer (--issuer)"
-        why = f"{wanted}; its issuers: {', '.join(names)}" if names else "it has no `tokens:` section"
-        print(f"authorizer token: {args.policy}: {why}", file=sys.stderr)
+        lifetime, stated = seconds(args.expires_in), claims(args.claim)
+        if kind_of(folder.folder) not in ("folder", "missing"):
+            raise UsageError(f"--keys {folder.folder}: not a folder")
+        loaded = load_policy_or_report(args.policy, tokens=TokenOptions(jwks=folder.jwks))
+        if loaded is None:
+            return EXIT_FINDINGS
+        tokens = loaded.policy.tokens
+        names = list(tokens.issuers) if tokens is not None else []
+        name = args.issuer or (names[0] if len(names) == 1 else None)
+        if tokens is None or name is None or name not in tokens.issuers:
+            wanted = f"no issuer {args.issuer!r}" if args.issuer else "name an issuer (--issuer)"
+            why = f"{wanted}; its issuers: {', '.join(names)}" if names else "it has no `tokens:` section"
+            raise UsageError(f"{args.policy}: {why}")
+        config = tokens.issuers[name]
+        key = folder.key(name, config.algorithms[0])
+    except UsageError as exc:
+        say("token", exc)
         return EXIT_USAGE
-    config = tokens.issuers[name]
-    key = folder.key(name, config.algorithms[0])
+    except OSError as exc:  # the key folder cannot be made, read or written
+        say("token", f"--keys {folder.folder}: {exc.strerror or type(exc).__name__}")
+        return EXIT_USAGE
     print(mint_for(config, key, stated, expires_in=lifetime))
-    print(f"authorizer token: signed with the development key in {folder.folder}/ (kid {key.kid})", file=sys.stderr)
+    say("token", f"signed with the development key in {folder.folder}/ (kid {key.kid})")
     return EXIT_OK

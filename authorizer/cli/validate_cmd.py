@@ -15,8 +15,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
-from authorizer.cli.io import EXIT_FINDINGS, EXIT_OK, EXIT_USAGE
+from authorizer.cli.io import EXIT_FINDINGS, EXIT_OK, EXIT_USAGE, say
+from authorizer.files import read_bytes
 from authorizer.policy.errors import PolicyError, Problem
+from authorizer.policy.load import MAX_POLICY_BYTES
 from authorizer.testing.discover import collect_files
 
 
@@ -70,7 +72,7 @@ def run(args: argparse.Namespace) -> int:
     reports: list[FileReport] = []
     for path in files:
         try:
-            raw = path.read_bytes()
+            raw = read_bytes(path, MAX_POLICY_BYTES)
         except OSError as exc:
             unusable.append(f"{path}: cannot read: {exc.strerror or exc}")
             continue
@@ -112,13 +114,14 @@ def run(args: argparse.Namespace) -> int:
         for report in reports:
             for problem in report.problems:
                 print(problem)
+    if args.format == "text" and not unusable:  # otherwise the unusable paths are what stderr says
         print(
             f"{len(reports)} file{'s' if len(reports) != 1 else ''} checked: "
             f"{errors} error{'s' if errors != 1 else ''}, {warnings} warning{'s' if warnings != 1 else ''}",
             file=sys.stderr,
         )
     for message in unusable:
-        print(f"authorizer validate: {message}", file=sys.stderr)
+        say("validate", message)
     if unusable:
         return EXIT_USAGE
     if errors or (args.strict and warnings):

@@ -1,5 +1,5 @@
-"""Conditions in three-valued logic: True, False, or None ("unknown": a source was missing or
-arrived with conflicting values).
+"""Conditions in three-valued logic (policy/logic.py): True, False, or None ("unknown": a source was
+missing or arrived with conflicting values, or a secret it is compared with cannot be read).
 
 A rule applies only on True, and `not` leaves unknown unknown, so a missing key never satisfies a
 condition, negative ones included. `judge` is the one definition of what a check answers for the
@@ -20,12 +20,11 @@ from typing import TYPE_CHECKING, Any
 from authorizer.event.readers import Values
 from authorizer.event.request import Request
 from authorizer.policy.ir import AllOf, AnyOf, Check, JmesCheck, Node, Not, SourceMatch
+from authorizer.policy.logic import Result, all3, any3, not3
 from authorizer.policy.sources import REDACTED, Basis
 
 if TYPE_CHECKING:  # the engine's (decision.py): generated code answering alone never imports it
     from authorizer.decide.decision import ConditionOutcome, Trace
-
-Result = bool | None
 
 
 def ambiguous(values: Values) -> bool:
@@ -41,9 +40,9 @@ def judge(check: Check, values: Values | None) -> Result:
     if mode == "single":
         return None if ambiguous(values) else check.test(values[0])
     if mode == "any":
-        return any(check.test(v) for v in values)
+        return any3(check.test(v) for v in values)
     if mode == "all":
-        return all(check.test(v) for v in values)
+        return all3(check.test(v) for v in values)
     return check.test(",".join(str(v) for v in values))  # joined
 
 
@@ -52,12 +51,11 @@ def holds(node: Node, r: Request, trace: Trace | None = None) -> Result:
     if isinstance(node, Check):
         return judge(node, node.get(r)) if trace is None else _traced(node, r, trace)
     if isinstance(node, AllOf):
-        return _all(_each(node.children, r, trace))
+        return all3(_each(node.children, r, trace))
     if isinstance(node, AnyOf):
-        return _any(_each(node.children, r, trace))
+        return any3(_each(node.children, r, trace))
     if isinstance(node, Not):
-        result = holds(node.child, r, trace)
-        return None if result is None else not result
+        return not3(holds(node.child, r, trace))
     if isinstance(node, SourceMatch):
         return _match(node, r, trace)
     return _jmespath(node, r, trace)
@@ -66,26 +64,6 @@ def holds(node: Node, r: Request, trace: Trace | None = None) -> Result:
 def _each(children: tuple[Node, ...], r: Request, trace: Trace | None) -> Iterable[Result]:
     results = (holds(child, r, trace) for child in children)
     return results if trace is None else list(results)  # a trace shows every alternative
-
-
-def _all(results: Iterable[Result]) -> Result:
-    unknown = False
-    for result in results:
-        if result is False:
-            return False
-        if result is None:
-            unknown = True
-    return None if unknown else True
-
-
-def _any(results: Iterable[Result]) -> Result:
-    unknown = False
-    for result in results:
-        if result is True:
-            return True
-        if result is None:
-            unknown = True
-    return None if unknown else False
 
 
 def _match(node: SourceMatch, r: Request, trace: Trace | None) -> Result:
@@ -160,8 +138,8 @@ def _traced(check: Check, r: Request, trace: Trace) -> Result:
     if values is None:
         outcome: ConditionOutcome = "true" if result else "missing"
         because = missing_because(check.lookup.basis, r)
-    elif result is None:
-        outcome = "ambiguous"
+    elif result is None:  # several different values, or else a test that could not tell: a secret unread
+        outcome = "ambiguous" if check.mode == "single" and ambiguous(values) else "unavailable"
     else:
         outcome = "true" if result else "false"
     trace.record(check.source, check.op, check.expected, _shown(values, check.sensitive), outcome, check.loc, because)

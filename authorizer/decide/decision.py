@@ -11,9 +11,12 @@ from authorizer.policy.ir import Node
 from authorizer.policy.sources import REDACTED
 
 Effect = Literal["allow", "deny", "unauthorized"]
-ConditionOutcome = Literal["true", "false", "missing", "ambiguous", "error"]
+# unavailable: a secret the condition compares with cannot be read (unknown, like missing)
+ConditionOutcome = Literal["true", "false", "missing", "ambiguous", "unavailable", "error"]
 # Refusals that are not a policy's answer but something wrong around it: logged as warnings.
-Anomaly = Literal["bad event", "internal error", "response rejected", "settings invalid", "no policy"]
+Anomaly = Literal[
+    "bad event", "internal error", "response rejected", "settings invalid", "no policy", "secret unavailable"
+]
 
 
 class TraceEntry:

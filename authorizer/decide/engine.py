@@ -13,7 +13,7 @@ from typing import Any
 
 from authorizer.decide.candidates import candidates
 from authorizer.decide.conditions import holds, missing_because
-from authorizer.decide.decision import Decision, RuleAttempt, Trace
+from authorizer.decide.decision import Anomaly, Decision, RuleAttempt, Trace
 from authorizer.decide.outcome import (
     NO_MATCH_PRINCIPAL,
     RULE_MATCHED,
@@ -117,12 +117,18 @@ def _matched(policy: CompiledPolicy, rule: CompiledRule, r: Request, trace: Trac
 
 
 def _no_match(policy: CompiledPolicy, r: Request, trace: Trace | None) -> Decision:
+    """No rule matched; when a secret the policy compares with cannot be read, the refusal says so
+    (whichever rules the index let this request try: the same reason with or without a trace)."""
+    unavailable = policy.unavailable_secrets() if policy.unavailable_secrets is not None else ()
     reason = no_match_reason(_because(policy, r))
+    if unavailable:
+        reason = f"secret unavailable: {'; '.join(unavailable)} ({reason})"
+    anomaly: Anomaly | None = "secret unavailable" if unavailable else None
     if no_match_effect(policy) == "deny":
         scope = resources(None, no_match_scope(policy), r.arn, r.arn_text)
-        decision = Decision("deny", reason, principal=NO_MATCH_PRINCIPAL, resources=scope)
+        decision = Decision("deny", reason, principal=NO_MATCH_PRINCIPAL, resources=scope, anomaly=anomaly)
     else:
-        decision = Decision("unauthorized", reason)
+        decision = Decision("unauthorized", reason, anomaly=anomaly)
     return _with_trace(decision, trace)
 
 

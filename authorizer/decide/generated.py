@@ -276,6 +276,9 @@ class _Body:
         self.outcome(indent, rule)
 
     def no_match(self, indent: int, policy: CompiledPolicy) -> None:
+        if policy.unavailable_secrets is not None:  # the engine refuses saying which secret, logged as an anomaly
+            self.emit(indent, f"if {self.bind(policy.unavailable_secrets)}():")
+            self.emit(indent + 1, "return FALLBACK")
         because = "None"  # why claims were missing, for the decision line: the token's reason code
         if policy.tokens is not None:
             request = self.slot(_REQUEST)

@@ -8,12 +8,13 @@ carrying a test secret stand for "a wrong secret" here; generated requests carry
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from authorizer.diff.requests import KIND_NAMES
+from authorizer.files import kind_of, read_bytes, read_json
+from authorizer.policy.load import MAX_POLICY_BYTES
 from authorizer.policy.yamlsource import load_yaml
 from authorizer.testing.discover import yaml_files
 from authorizer.testing.suite import is_suite, load_suite
@@ -33,9 +34,9 @@ class CorpusError(Exception):
 
 def _suites(path: Path) -> list[Path]:
     found = []
-    for file in yaml_files(path) if path.is_dir() else [path]:
+    for file in yaml_files(path) if kind_of(path) == "folder" else [path]:
         try:
-            data, _ = load_yaml(file.read_bytes())
+            data, _ = load_yaml(read_bytes(file, MAX_POLICY_BYTES))
         except Exception:  # not YAML, unreadable: not a suite (`authorizer validate` reports it)
             continue
         if is_suite(data):
@@ -44,7 +45,7 @@ def _suites(path: Path) -> list[Path]:
 
 
 def _events(path: Path) -> list[Path]:
-    return sorted(path.rglob("*.json")) if path.is_dir() else [path] if path.suffix == ".json" else []
+    return sorted(path.rglob("*.json")) if kind_of(path) == "folder" else [path] if path.suffix == ".json" else []
 
 
 def collect(policy: Path, extra: list[str]) -> list[Recorded]:
@@ -53,11 +54,15 @@ def collect(policy: Path, extra: list[str]) -> list[Recorded]:
     event_paths = _events(policy.parent / "events" / policy.stem)
     suite_paths = _suites(policy.parent)
     for text in extra:
-        path = Path(text)
-        if not path.exists():
-            raise CorpusError(f"{text}: no such file or folder")
-        event_paths += _events(path)
-        suite_paths += _suites(path)
+        path, found = Path(text), kind_of(text)
+        if found in ("missing", "other"):
+            raise CorpusError(f"{text}: {'no such file or folder' if found == 'missing' else 'not a file or folder'}")
+        events, suites = _events(path), _suites(path)
+        if not events and not suites:  # nothing usable where the user pointed: a mistake, not an empty corpus
+            usable = "no test suites or .json event files in this folder"
+            raise CorpusError(f"{text}: {usable if found == 'folder' else 'not a test suite or a .json event file'}")
+        event_paths += events
+        suite_paths += suites
     out: list[Recorded] = []
     for suite_path in dict.fromkeys(suite_paths):
         expanded: set[int] = set()  # a case listing several kinds is one request
@@ -73,7 +78,7 @@ def collect(policy: Path, extra: list[str]) -> list[Recorded]:
             out += [Recorded(f"{where}: {name} [{kind}]", case.spec.to_event(kind)) for kind in KIND_NAMES]
     for event_path in dict.fromkeys(event_paths):
         try:
-            out.append(Recorded(str(event_path), json.loads(event_path.read_bytes().decode("utf-8-sig"))))
+            out.append(Recorded(str(event_path), read_json(event_path)))
         except (OSError, ValueError) as exc:
             raise CorpusError(f"{event_path}: not a readable JSON event: {exc}") from None
     return out

@@ -14,12 +14,13 @@ changes:
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StrictStr, ValidationError
 
 from authorizer.diff.changes import Group
+from authorizer.files import read_bytes
+from authorizer.policy.load import MAX_POLICY_BYTES
 from authorizer.policy.suggest import describe_validation_error
 from authorizer.policy.yamlsource import YamlProblems, load_yaml
 
@@ -64,7 +65,7 @@ class ExpectError(Exception):
 
 def read_expect(path: str) -> list[Expected]:
     try:
-        data, smap = load_yaml(Path(path).read_bytes())
+        data, smap = load_yaml(read_bytes(path, MAX_POLICY_BYTES))
     except OSError as exc:
         raise ExpectError(f"{path}: cannot read: {exc.strerror or exc}") from None
     except YamlProblems as exc:

@@ -19,8 +19,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
+from authorizer.files import kind_of, read_bytes
 from authorizer.policy.errors import PolicyError, Problem
-from authorizer.policy.load import LoadedPolicy, load, parse
+from authorizer.policy.load import MAX_POLICY_BYTES, LoadedPolicy, load, parse
 from authorizer.testing.discover import yaml_files
 from authorizer.testing.suite import is_suite
 from authorizer.testing.tokens import SuiteKeys
@@ -68,14 +69,17 @@ def _git(cwd: Path, *args: str) -> bytes:
     return done.stdout
 
 
+def _read(name: str) -> bytes:
+    try:
+        return read_bytes(name, MAX_POLICY_BYTES)
+    except OSError as exc:
+        raise VersionError(f"{name}: cannot read: {exc.strerror or exc}") from None
+
+
 def read(argument: str) -> tuple[str, bytes]:
     """A policy named on the command line: a file, or `REV:path` (the file at a git revision)."""
-    path = Path(argument)
-    if path.is_file():
-        try:
-            return argument, path.read_bytes()
-        except OSError as exc:
-            raise VersionError(f"{argument}: cannot read: {exc.strerror or exc}") from None
+    if kind_of(argument) == "file":
+        return argument, _read(argument)
     rev, colon, name = argument.partition(":")
     if colon and rev and name:
         return argument, _git(Path.cwd(), "show", f"{rev}:./{name.removeprefix('./')}")
@@ -95,7 +99,7 @@ class Pair:
 
 def _is_policy(raw: bytes) -> bool:
     try:
-        data, _ = parse("policy", raw)
+        data = parse("policy", raw)[0]
     except PolicyError:
         return True  # a broken file under the paths: loading it reports its problems
     return isinstance(data, dict) and "rules" in data and not is_suite(data)
@@ -105,21 +109,21 @@ def changed(rev: str, paths: list[str]) -> list[Pair]:
     """Every policy under `paths` whose working-tree text differs from its text at `rev`."""
     cwd = Path.cwd()
     for text in paths:
-        if not Path(text).exists():
+        if kind_of(text) == "missing":
             raise VersionError(f"{text}: no such file or folder")
     _git(cwd, "rev-parse", "--verify", "--quiet", "--end-of-options", f"{rev}^{{commit}}")
     listed = _git(cwd, "diff", "--name-status", "--no-renames", "--relative", rev, "--", *paths).decode()
     untracked = _git(cwd, "ls-files", "--others", "--exclude-standard", "--", *paths).decode()
     entries = [line.split("\t", 1) for line in listed.splitlines() if "\t" in line]
     entries += [["A", name] for name in untracked.splitlines() if name]
-    wanted = {str(p) for text in paths for p in (yaml_files(Path(text)) if Path(text).is_dir() else [Path(text)])}
+    wanted = {str(p) for text in paths for p in (yaml_files(Path(text)) if kind_of(text) == "folder" else [Path(text)])}
     pairs = []
     for status, name in sorted(entries, key=lambda e: e[1]):
         if not name.endswith((".yaml", ".yml")) or "__authorizer_cache__" in name:
             continue
         old_name = f"{rev}:{name}"
         old = None if status == "A" else _git(cwd, "show", f"{rev}:./{name}")
-        new = Path(name).read_bytes() if status != "D" else None
+        new = _read(name) if status != "D" else None
         if status != "D" and name not in wanted:
             continue
         if not _is_policy(new if new is not None else old or b""):

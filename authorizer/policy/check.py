@@ -6,17 +6,12 @@ then linted (lint.py) for what it probably does not mean. One parse serves both.
 
 from __future__ import annotations
 
-from typing import Any
-
 from authorizer.policy.errors import PolicyError, Problem
 from authorizer.policy.lint import lint
-from authorizer.policy.load import LoadedPolicy, load
-from authorizer.policy.yamlsource import SourceMap
+from authorizer.policy.load import LoadedPolicy, Parsed, load
 
 
-def check_policy(
-    name: str, raw: bytes, parsed: tuple[Any, SourceMap] | None = None
-) -> tuple[LoadedPolicy | None, list[Problem]]:
+def check_policy(name: str, raw: bytes, parsed: Parsed | None = None) -> tuple[LoadedPolicy | None, list[Problem]]:
     """The loaded policy (None when it does not load) and its problems: errors, else lint warnings."""
     try:
         loaded = load(name, raw, parsed=parsed)

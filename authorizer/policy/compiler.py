@@ -11,7 +11,8 @@ from __future__ import annotations
 import json
 import re
 from collections import Counter
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Mapping
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -33,8 +34,10 @@ from authorizer.policy.ir import (
     Tokens,
 )
 from authorizer.policy.jmes import reads_whole_map, root_reads, source_of
-from authorizer.policy.operators import OPERATORS, OperatorError, Setting, key_function
-from authorizer.policy.secrets import SecretLookup, secret_lookup
+from authorizer.policy.logic import all3, not3
+from authorizer.policy.operators import OPERATORS, OperatorError, Setting, Test, key_function
+from authorizer.policy.secrets import SecretLookup, secret_lookup, unavailable
+from authorizer.policy.sensitivity import sensitive_sources
 from authorizer.policy.sources import (
     LIST_CLAIMS,
     REDACTED,
@@ -89,51 +92,6 @@ class CompileErrors(Exception):
         super().__init__("; ".join(m for _, m, _ in errors))
 
 
-def _conditions(when: Mapping[str, Any]) -> Iterator[tuple[str, dict[str, Any]]]:
-    """Every (source, operators) of a `when`, through `any`, `all` and `not` (shorthand spelled out)."""
-    for key, value in when.items():
-        if key in ("any", "all"):
-            for inner in value:
-                yield from _conditions(inner)
-        elif key == "not":
-            yield from _conditions(value)
-        elif key != "jmespath":
-            yield key, value if isinstance(value, dict) else {"one_of" if isinstance(value, list) else "equals": value}
-
-
-def _sensitive_sources(data: Mapping[str, Any]) -> frozenset[str]:
-    """The secret-bearing sources of a policy, as `source_key`s: secret-looking by name, named in
-    `redact:`, compared with a secret anywhere, or compared with any of those (`{from: ...}`).
-    Sensitivity belongs to the source for the whole policy: every rule's checks, traces and outputs.
-    Where the token travels (`tokens.from`) is secret-bearing whatever its name."""
-    redact = frozenset(data.get("redact", ()))
-    named: set[str] = set(redact)  # listed sources are secret-bearing even where no rule reads them (serve shows them)
-    pairs: list[tuple[str, str]] = []
-    sensitive = {source_key(carrier) for carrier in (data.get("tokens") or {}).get("from", ())}  # the token itself
-    for rule in data.get("rules", ()):
-        for source, ops in _conditions(rule.get("when", {})):
-            named.add(source)
-            inner = ops.get("not")
-            if "secret" in ops or (isinstance(inner, dict) and "secret" in inner):
-                sensitive.add(source_key(source))
-            for arg in (ops.get("equals"), ops.get("not_equals")):
-                if isinstance(arg, dict) and isinstance(arg.get("from"), str):
-                    pairs.append((source, arg["from"]))
-                    named.add(arg["from"])
-        for output in (rule.get("principal"), rule.get("usage_identifier_key"), *rule.get("context", {}).values()):
-            if isinstance(output, dict) and isinstance(output.get("from"), str):
-                named.add(output["from"])
-    sensitive |= {source_key(source) for source in named if is_sensitive(source, redact)}
-    changed = True
-    while changed:  # a value equal to a secret-bearing one bears it too
-        changed = False
-        for a, b in pairs:
-            if (source_key(a) in sensitive) != (source_key(b) in sensitive):
-                sensitive |= {source_key(a), source_key(b)}
-                changed = True
-    return frozenset(sensitive)
-
-
 class _Compiler:
     def __init__(
         self, data: Mapping[str, Any], secrets: SecretLookup, written: Written | None, base: Path, tokens: TokenOptions
@@ -144,8 +102,9 @@ class _Compiler:
         self.errors: list[tuple[Loc, str, bool]] = []
         self.secret_names = frozenset(data.get("secrets", {}))
         self.redact = frozenset(data.get("redact", ()))
-        self.sensitive = _sensitive_sources(data)
+        self.sensitive = sensitive_sources(data)
         self.map_reads: dict[str, Lookup] = {}  # the value maps read anywhere (CompiledPolicy.map_reads)
+        self.secrets_used: set[str] = set()  # the secrets conditions compare with
         self.reads_whole_maps = False
         self.tokens: Tokens | None = None
         if data.get("tokens"):
@@ -182,18 +141,21 @@ class _Compiler:
             self.error(loc, str(exc), at_key=at_key)
 
     # -- conditions ---------------------------------------------------------------------------
-    def operator_test(self, op: str, arg: Any, loc: Loc, sensitive: bool) -> Callable[[Any], bool] | None:
+    def operator_test(self, op: str, arg: Any, loc: Loc, sensitive: bool) -> Test | None:
         """The per-value test of one operator (operators.py), or None after recording what is wrong."""
         operator = OPERATORS.get(op)
         if operator is None:  # pragma: no cover - the model forbids it
             self.error(loc, f"unknown operator {op!r}")
             return None
         try:
-            return operator.build(arg, Setting(sensitive, self.secrets, self.secret_names))
+            test = operator.build(arg, Setting(sensitive, self.secrets, self.secret_names))
         except OperatorError as exc:
             for index, message in exc.problems:
                 self.error(loc if index is None else (*loc, index), message)
             return None
+        if op == "secret":
+            self.secrets_used.add(arg)
+        return test
 
     def condition(self, source: str, spec: Any, loc: Loc) -> list[Node]:
         try:
@@ -247,7 +209,7 @@ class _Compiler:
                     {c.op: c.expected for c in checks},
                     get,
                     found,
-                    lambda v: all(t(v) for t in tests),
+                    lambda v: all3(t(v) for t in tests),
                     mode,
                     missing_all,
                     sensitive,
@@ -270,7 +232,7 @@ class _Compiler:
         except SourceError as exc:
             self.source_error((*loc, "from"), exc)
             return None
-        sensitive = self.is_sensitive(source)  # the two are equally sensitive (_sensitive_sources)
+        sensitive = self.is_sensitive(source)  # the two are equally sensitive (sensitivity.py)
         between = OPERATORS[op].between_sources
         assert between is not None
         found, get = self.read(source)
@@ -306,7 +268,7 @@ class _Compiler:
                 hint = suggest(str(item), names) or f"; the issuers are {', '.join(names)}"
                 self.error(where, f"jwt.issuer is an issuer's name under tokens.issuers, and {item!r} names none{hint}")
 
-    def negated(self, source: str, spec: Any, loc: Loc, sensitive: bool) -> Callable[[Any], bool] | None:
+    def negated(self, source: str, spec: Any, loc: Loc, sensitive: bool) -> Test | None:
         shorthand = not isinstance(spec, dict)
         if shorthand:
             spec = {"one_of" if isinstance(spec, list) else "equals": spec}
@@ -327,7 +289,7 @@ class _Compiler:
                 tests.append(test)
         if not tests:
             return None
-        return lambda v: not all(t(v) for t in tests)
+        return lambda v: not3(all3(t(v) for t in tests))
 
     def when(self, spec: Mapping[str, Any], loc: Loc) -> list[Node]:
         nodes: list[Node] = []
@@ -501,6 +463,9 @@ class _Compiler:
             reads_whole_maps=self.reads_whole_maps,
             sensitive=self.sensitive,
             tokens=self.tokens,
+            unavailable_secrets=partial(unavailable, self.secrets, tuple(sorted(self.secrets_used)))
+            if self.secrets_used
+            else None,
         )
 
 

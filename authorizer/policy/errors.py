@@ -4,8 +4,11 @@ from __future__ import annotations
 
 from typing import Literal
 
+from authorizer.files import one_line
+
 Loc = tuple[str | int, ...]
 Severity = Literal["error", "warning"]
+MAX_PROBLEMS = 50  # per file: beyond this a file is not a policy with mistakes, and printing them all helps no one
 
 
 class Problem:
@@ -35,7 +38,24 @@ class Problem:
 
     def __str__(self) -> str:
         tag = "" if self.severity == "error" else "warning: "
-        return f"{self.file}:{self.line}:{self.col}: {tag}{self.message}"
+        return one_line(f"{self.file}:{self.line}:{self.col}: {tag}{self.message}")
+
+
+def capped(problems: list[Problem]) -> list[Problem]:
+    """Problems in file order, at most MAX_PROBLEMS of them, the rest counted in one last line."""
+    ordered = sorted(problems, key=lambda p: (p.line, p.col))
+    if len(ordered) <= MAX_PROBLEMS:
+        return ordered
+    first_hidden = ordered[MAX_PROBLEMS]
+    hidden = f"stopped after {MAX_PROBLEMS} problems ({len(ordered) - MAX_PROBLEMS} more)"
+    return [*ordered[:MAX_PROBLEMS], Problem(first_hidden.file, first_hidden.line, first_hidden.col, hidden)]
+
+
+def together(earlier: list[Problem], later: list[Problem]) -> list[Problem]:
+    """One stage's problems after another's: where the text already has one (a refused tag, read as
+    null), a later stage's problem at the same place is the same mistake seen again."""
+    seen = {(p.line, p.col) for p in earlier}
+    return [*earlier, *(p for p in later if (p.line, p.col) not in seen)]
 
 
 class PolicyError(Exception):

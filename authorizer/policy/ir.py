@@ -48,14 +48,13 @@ class Check:
         expected: Any,  # as shown in traces (already redacted when sensitive)
         get: Getter,
         lookup: Lookup,  # what `get` reads (the generated code reads it too)
-        test: Callable[[Any], bool],
+        test: Callable[[Any], bool | None],  # None: it cannot tell (a secret that cannot be read)
         mode: ValuesMode = "single",
         holds_when_missing: bool | None = None,  # what a missing source answers: unknown, or True for `exists: false`
         sensitive: bool = False,
         loc: Loc = (),
         equals_key: Any = None,  # single-valued equality: the typed (or digest) key of its literal, for the index
-        pattern: str
-        | None = None,  # single-valued text test on a source bearing no secret: its RE2 pattern, for the index
+        pattern: str | None = None,  # single-valued text test on a source bearing no secret: its RE2 pattern
     ) -> None:
         self.source = source
         self.op = op
@@ -323,6 +322,7 @@ class CompiledPolicy:
         "secrets",
         "sensitive",
         "tokens",
+        "unavailable_secrets",
     )
 
     def __init__(
@@ -342,6 +342,8 @@ class CompiledPolicy:
         reads_whole_maps: bool = False,
         sensitive: frozenset[str] = frozenset(),  # lookup keys of the secret-bearing sources (sources.is_sensitive)
         tokens: Tokens | None = None,  # the `tokens:` section, when the policy verifies bearer tokens
+        # why each secret its conditions compare with cannot be read now (secrets.unavailable); None: it uses none
+        unavailable_secrets: Callable[[], tuple[str, ...]] | None = None,
         fast: Callable[..., Any] | None = None,  # the same decisions as generated Python, attached by the store
     ) -> None:
         self.name = name
@@ -356,6 +358,7 @@ class CompiledPolicy:
         self.reads_whole_maps = reads_whole_maps
         self.sensitive = sensitive
         self.tokens = tokens
+        self.unavailable_secrets = unavailable_secrets
         self.fast = fast
 
     def replace(self, **changes: Any) -> CompiledPolicy:

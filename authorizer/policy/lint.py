@@ -176,7 +176,7 @@ class _Linter:
         for check in checks:
             candidates = self.finite(check)
             if candidates is not None:
-                if not any(all(c.test(v) for c in checks) for v in candidates):
+                if not any(all(c.test(v) is not False for c in checks) for v in candidates):  # unknown: no proof
                     return f"no value of {source} satisfies all of: {shown}"
                 return None
         bounds = [(c.op, argument(self.data, c)) for c in checks if c.op in _NUMERIC]
@@ -195,7 +195,7 @@ class _Linter:
             if check.mode == "single" and check.op != "secret":
                 candidates = self.finite(check)
                 if candidates is not None:
-                    allowed = {v for v in candidates if isinstance(v, str) and check.test(v)}
+                    allowed = {v for v in candidates if isinstance(v, str) and check.test(v) is not False}
                     kinds = allowed if kinds is None else kinds & allowed
         return kinds
 

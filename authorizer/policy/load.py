@@ -17,15 +17,18 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from authorizer import __version__
+from authorizer.files import read_bytes
 from authorizer.policy.collector import collector_paused
 from authorizer.policy.compiler import CompileErrors, TokenOptions, compile_policy
-from authorizer.policy.errors import Loc, PolicyError, Problem, Severity
+from authorizer.policy.errors import Loc, PolicyError, Problem, Severity, capped, together
 from authorizer.policy.ir import CompiledPolicy
 from authorizer.policy.secrets import SecretLookup
+from authorizer.policy.sensitivity import condition_source, sensitive_sources, under_secret
 
 if TYPE_CHECKING:  # PyYAML (~20 ms of a cold start) is imported only when text is parsed, not for cached data
-    from authorizer.policy.yamlsource import SourceMap
+    from authorizer.policy.yamlsource import Located, SourceMap
 
+Parsed = tuple[Any, "SourceMap", list[Problem]]  # the data, its positions, the text's problems read past
 CACHE_DIR = "__authorizer_cache__"
 MAX_POLICY_BYTES = 5 * 1024 * 1024
 
@@ -34,11 +37,11 @@ def digest_of(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
-def _problems_from_validation(name: str, exc: Any, smap: SourceMap) -> list[Problem]:
+def _problems_from_validation(name: str, exc: Any, smap: SourceMap, data: Any) -> list[Problem]:
     from authorizer.policy.suggest import describe_validation_error
 
     problems = []
-    for loc, message, at_key in describe_validation_error(exc):
+    for loc, message, at_key in describe_validation_error(exc, sensitive=sensitive_sources(data)):
         line, col = smap.locate(loc, at_key=at_key)
         problems.append(Problem(name, line, col, message))
     return problems
@@ -55,7 +58,7 @@ def validate_data(name: str, data: Any, smap: SourceMap) -> dict[str, Any]:
     try:
         model = Policy.model_validate(data)
     except ValidationError as exc:
-        raise PolicyError(sorted(_problems_from_validation(name, exc, smap), key=lambda p: (p.line, p.col))) from None
+        raise PolicyError(_problems_from_validation(name, exc, smap, data)) from None
     dumped: dict[str, Any] = model.model_dump(mode="json", by_alias=True, exclude_none=True)
     dumped.pop("$schema", None)
     return dumped
@@ -124,15 +127,23 @@ def _check_size(name: str, raw: bytes) -> None:
         raise PolicyError([Problem(name, 1, 1, f"policy is larger than {MAX_POLICY_BYTES} bytes")])
 
 
-def parse(name: str, raw: bytes) -> tuple[Any, SourceMap]:
-    """The YAML stage: data and positions; PolicyError with every problem of the text."""
-    from authorizer.policy.yamlsource import YamlProblems, load_yaml
+def parse(name: str, raw: bytes) -> Parsed:
+    """The YAML stage: data, positions, and the problems found while the text was still read (a
+    duplicate key, a refused tag); PolicyError when it cannot be read on (syntax, encoding, size)."""
+    from authorizer.policy.yamlsource import YamlProblems, read_yaml
 
     _check_size(name, raw)
     try:
-        return load_yaml(raw)
-    except YamlProblems as exc:
-        raise PolicyError([Problem(name, p.line, p.col, p.message) for p in exc.problems]) from None
+        data, smap, found = read_yaml(raw)
+    except YamlProblems as exc:  # no data to tell secret-bearing sources: quote nothing under any condition
+        raise PolicyError([_yaml_problem(name, p, None) for p in exc.problems]) from None
+    sensitive = sensitive_sources(data)
+    return data, smap, [_yaml_problem(name, p, sensitive) for p in found]
+
+
+def _yaml_problem(name: str, found: Located, sensitive: frozenset[str] | None) -> Problem:
+    hidden = condition_source(found.loc) is not None if sensitive is None else under_secret(found.loc, sensitive)
+    return Problem(name, found.line, found.col, found.unquoted if hidden and found.unquoted else found.message)
 
 
 @collector_paused()
@@ -142,16 +153,22 @@ def load(
     *,
     secrets: SecretLookup | None = None,
     validated: dict[str, Any] | None = None,
-    parsed: tuple[Any, SourceMap] | None = None,
+    parsed: Parsed | None = None,
     tokens: TokenOptions | None = None,
 ) -> LoadedPolicy:
-    """Parse (unless `parsed`), validate (unless `validated` data is given) and compile; raise PolicyError.
-    `tokens` says how a `tokens:` section's issuers are compiled (their keys replaced, the clock)."""
+    """Parse (unless `parsed`), validate (unless `validated` data is given) and compile; raise PolicyError
+    with every problem the stages found, together: the text's (read on past a duplicate key), then
+    validation's on the data as read, then, when that data validates, the compiler's. `tokens` says
+    how a `tokens:` section's issuers are compiled (their keys replaced, the clock)."""
     _check_size(name, raw)
     smap: SourceMap | None = None
+    problems: list[Problem] = []
     if validated is None:
-        data, smap = parsed if parsed is not None else parse(name, raw)
-        validated = validate_data(name, data, smap)
+        data, smap, problems = parsed if parsed is not None else parse(name, raw)
+        try:
+            validated = validate_data(name, data, smap)
+        except PolicyError as exc:
+            raise PolicyError(capped(together(problems, exc.problems))) from None
     try:
         written = smap.written if smap is not None else None
         digest = digest_of(raw)[:12]
@@ -159,9 +176,9 @@ def load(
     except CompileErrors as exc:
         if smap is None:  # cached data failed to compile: positions from the text
             smap = parse(name, raw)[1]
-        raise PolicyError(
-            sorted((_located(name, *error, smap) for error in exc.errors), key=lambda p: (p.line, p.col))
-        ) from None
+        problems = together(problems, [_located(name, *error, smap) for error in exc.errors])
+    if problems:
+        raise PolicyError(capped(problems))
     return LoadedPolicy(name, raw, compiled, validated, smap)
 
 
@@ -176,7 +193,7 @@ def load_file(
     """Load a policy file; reuse (and refresh) the validated-data cache beside it."""
     path = Path(path)
     try:
-        raw = path.read_bytes()
+        raw = read_bytes(path, MAX_POLICY_BYTES)
     except OSError as exc:
         raise PolicyError([Problem(str(path), 1, 1, f"cannot read policy: {exc.strerror or exc}")]) from None
     digest = digest_of(raw)

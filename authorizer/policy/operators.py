@@ -17,12 +17,12 @@ import hmac
 import math
 import re
 from collections.abc import Callable, Sequence
-from typing import TYPE_CHECKING, Any, Literal
+from typing import Any, Literal
 
-if TYPE_CHECKING:
-    from authorizer.policy.secrets import SecretLookup
+from authorizer.policy.secrets import SecretLookup, SecretUnavailable, read_secret
+from authorizer.policy.sensitivity import NOT_SHOWN
 
-Test = Callable[[Any], bool]
+Test = Callable[[Any], bool | None]  # None: the test cannot tell (a secret that cannot be read)
 PairTest = Callable[[Any, Any], bool]  # the value of one source against the value of another
 ConstantTime = Literal["no", "on secret-bearing sources", "digest lookup on secret-bearing sources", "yes"]
 
@@ -216,22 +216,23 @@ def _contains(arg: str, setting: Setting) -> Test:
     return lambda v: isinstance(v, str) and arg in v
 
 
-def _matcher(pattern: str) -> Test:
+def _matcher(pattern: str, setting: Setting, what: str) -> Test:
     from authorizer.policy.regex import FullMatcher, RegexError
 
     try:
         matcher = FullMatcher(pattern)
-    except RegexError as exc:
-        raise OperatorError([(None, str(exc))]) from None
+    except RegexError as exc:  # on a secret-bearing source the pattern may hold a secret: not a character of it
+        message = f"invalid {what} ({NOT_SHOWN}): {exc.problem}" if setting.sensitive else str(exc)
+        raise OperatorError([(None, message)]) from None
     return lambda v: isinstance(v, str) and matcher(v)
 
 
 def _regex(arg: str, setting: Setting) -> Test:
-    return _matcher(arg)
+    return _matcher(arg, setting, "regular expression")
 
 
 def _glob(arg: str, setting: Setting) -> Test:
-    return _matcher(glob_regex(arg))
+    return _matcher(glob_regex(arg), setting, "glob")
 
 
 def _cidr(arg: str | list[str], setting: Setting) -> Test:
@@ -245,7 +246,8 @@ def _cidr(arg: str | list[str], setting: Setting) -> Test:
         try:
             networks.append(ipaddress.ip_network(text, strict=False))
         except ValueError:
-            problems.append((None if isinstance(arg, str) else i, f"invalid CIDR {text!r}"))
+            shown = f"({NOT_SHOWN})" if setting.sensitive else repr(text)
+            problems.append((None if isinstance(arg, str) else i, f"invalid CIDR {shown}"))
     if problems:
         raise OperatorError(problems)
     nets = tuple(networks)
@@ -286,10 +288,13 @@ def _secret(name: str, setting: Setting) -> Test:
         raise OperatorError([(None, f"unknown secret {name!r}; declare it under `secrets:`")])
     lookup = setting.secrets
 
-    def secret_equals(v: Any) -> bool:
-        secret = lookup(name)
-        if secret is None or not isinstance(v, str):
+    def secret_equals(v: Any) -> bool | None:
+        if not isinstance(v, str):
             return False
+        try:
+            secret = read_secret(lookup, name)
+        except SecretUnavailable:  # unknown, not unequal: `not: {secret: ...}` must not hold either
+            return None
         return hmac.compare_digest(digest(v), digest(secret))
 
     return secret_equals

@@ -18,7 +18,12 @@ MAX_PROGRAM_SIZE = 5_000  # RE2 "program size": refuses patterns that would be h
 
 
 class RegexError(ValueError):
-    pass
+    """A pattern RE2 refuses. The message quotes the pattern; `problem` says what is wrong without a
+    character of it, for patterns that must not be shown (compared with a secret-bearing source)."""
+
+    def __init__(self, message: str, problem: str) -> None:
+        super().__init__(message)
+        self.problem = problem
 
 
 def _options() -> re2.Options:
@@ -39,9 +44,10 @@ class FullMatcher:
         except re2.error as exc:
             reason = exc.args[0].decode(errors="replace") if exc.args and isinstance(exc.args[0], bytes) else exc
             detail = str(reason).replace("\n", "\\n")  # RE2 quotes the offending text raw: keep one line
-            raise RegexError(f"invalid regular expression {pattern!r}: {detail}") from None
+            problem = detail.split(": ", 1)[0]  # RE2 writes "missing ): <the offending text>"
+            raise RegexError(f"invalid regular expression {pattern!r}: {detail}", problem) from None
         if compiled._regexp.ProgramSize() > MAX_PROGRAM_SIZE:
-            raise RegexError(f"regular expression {pattern!r} is too large")
+            raise RegexError(f"regular expression {pattern!r} is too large", "too large")
         self.pattern = pattern
         self._match = compiled._regexp.Match
 
@@ -69,7 +75,8 @@ class PatternSet:
         # matches every text: an answer without it means RE2 gave up (its DFA out of memory), not "none"
         self._everything = compiled.Add(rb"\C*")
         if not compiled.Compile():  # over RE2's memory budget (and then Match would crash): no set
-            raise RegexError(f"{len(patterns)} patterns are too many for one set")
+            message = f"{len(patterns)} patterns are too many for one set"
+            raise RegexError(message, message)
         self.ids = tuple(ids)
         self._match = compiled.Match
 

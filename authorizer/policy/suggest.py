@@ -17,6 +17,7 @@ from pydantic import BaseModel, ValidationError
 
 from authorizer.policy.errors import Loc
 from authorizer.policy.model import FromRequest, Operators, Policy, When
+from authorizer.policy.sensitivity import NOT_SHOWN, under_secret
 
 _TAGS = {"operators:": Operators, "one-of:": None, "equals:": None}  # Condition's union tags
 
@@ -87,10 +88,14 @@ def _member(part: Any) -> str | None:
     return None
 
 
-def describe_validation_error(exc: ValidationError, root: type[BaseModel] = Policy) -> list[tuple[Loc, str, bool]]:
+def describe_validation_error(
+    exc: ValidationError, root: type[BaseModel] = Policy, sensitive: frozenset[str] = frozenset()
+) -> list[tuple[Loc, str, bool]]:
     """(location, message, points-at-key) for each problem; union alternatives folded into one.
 
-    `root` is the model that was validated (a policy by default; test suites reuse this)."""
+    `root` is the model that was validated (a policy by default; test suites reuse this). Under a
+    condition on one of the `sensitive` sources (sensitivity.py) nothing written is quoted: neither
+    the value nor a key."""
     out: list[tuple[Loc, str, bool]] = []
     mismatches: dict[Loc, list[str]] = {}
     errors = exc.errors(include_url=False)
@@ -111,6 +116,7 @@ def describe_validation_error(exc: ValidationError, root: type[BaseModel] = Poli
             continue
         deep.append(loc)
         kind, at_key = err["type"], False
+        secret = under_secret(loc, sensitive)
         if kind == "extra_forbidden":
             key = str(loc[-1])
             parent = _UNION_MODELS.get(str(raw[-2])) if len(raw) > 1 else None
@@ -118,10 +124,12 @@ def describe_validation_error(exc: ValidationError, root: type[BaseModel] = Poli
             allowed = _allowed(parent) if parent else []
             close = difflib.get_close_matches(key, allowed, n=1, cutoff=0.6)
             hint = f"; did you mean {close[0]!r}?" if close else f"; allowed: {', '.join(allowed)}" if allowed else ""
-            message, at_key = f"unknown key {key!r}{hint}", True
+            message, at_key = f"unknown key {f'({NOT_SHOWN})' if secret else repr(key)}{hint}", True
         elif kind == "missing":
             message = f"missing required key {loc[-1]!r}"
             loc = loc[:-1]
+        elif kind == "literal_error" and secret:
+            message = f"this value ({NOT_SHOWN}) is not allowed here; expected {err.get('ctx', {}).get('expected', '')}"
         elif kind == "literal_error":
             expected = err.get("ctx", {}).get("expected", "")
             message = f"{err['input']!r} is not allowed here; expected {expected}"

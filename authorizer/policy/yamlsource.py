@@ -3,6 +3,10 @@
 Stricter than `yaml.safe_load`: duplicate keys are errors (PyYAML silently keeps the last), tags
 that would construct objects are refused, alias expansion is bounded (no "billion laughs"), and
 the text must be UTF-8. Composing uses libyaml's C parser when present.
+
+Problems are collected while the rest of the document is still read, so that one run reports them
+all (`read_yaml`): a duplicate key keeps its first value, a refused tag or merge key is left out (a
+tagged value reads as null). A syntax error stops the parser: then it is the one problem there is.
 """
 
 from __future__ import annotations
@@ -13,7 +17,8 @@ from typing import Any
 import yaml
 
 from authorizer.policy.collector import collector_paused
-from authorizer.policy.errors import Loc
+from authorizer.policy.errors import MAX_PROBLEMS, Loc
+from authorizer.policy.sensitivity import NOT_SHOWN
 
 try:
     from yaml import CSafeLoader as _Loader
@@ -38,11 +43,15 @@ _MAP_TAG = "tag:yaml.org,2002:map"
 
 @dataclass(frozen=True, slots=True)
 class Located:
-    """A problem found while reading the text, with its 1-based position."""
+    """A problem found while reading the text, with its 1-based position; where it quotes the text
+    (a key, a tag), where in the data it is and the message that quotes nothing, for a place under a
+    condition on a secret-bearing source (sensitivity.py)."""
 
     line: int
     col: int
     message: str
+    loc: Loc = ()
+    unquoted: str | None = None
 
 
 class YamlProblems(Exception):
@@ -86,8 +95,14 @@ class _Builder:
         self.problems: list[Located] = []
         self.count = 0
 
-    def fail(self, node: yaml.Node, message: str) -> None:
-        self.problems.append(Located(*_pos(node), message))
+    def fail(self, node: yaml.Node, message: str, loc: Loc = (), unquoted: str | None = None) -> None:
+        self.problems.append(Located(*_pos(node), message, loc, unquoted))
+        if len(self.problems) >= MAX_PROBLEMS:  # a hostile file (a million duplicate keys) stops here
+            raise YamlProblems([*self.problems, Located(*_pos(node), f"stopped after {MAX_PROBLEMS} problems")])
+
+    def tag(self, node: yaml.Node, loc: Loc, hint: str = "") -> None:
+        message = "is not allowed in a policy" + hint
+        self.fail(node, f"YAML tag {node.tag!r} {message}", loc, f"a YAML tag ({NOT_SHOWN}) {message}")
 
     def scalar(self, node: yaml.Node) -> Any:
         """A plain scalar's value, as safe_load reads it; one Python cannot build is a problem."""
@@ -100,16 +115,10 @@ class _Builder:
     def build(self, node: yaml.Node, loc: Loc, depth: int) -> Any:
         self.count += 1
         if self.count > MAX_NODES:
-            raise YamlProblems(
-                [
-                    Located(
-                        *_pos(node),
-                        f"document expands to more than {MAX_NODES} values (alias expansion bomb?)",
-                    )
-                ]
-            )
+            message = f"document expands to more than {MAX_NODES} values (alias expansion bomb?)"
+            raise YamlProblems([*self.problems, Located(*_pos(node), message)])
         if depth > MAX_DEPTH:
-            raise YamlProblems([Located(*_pos(node), f"nesting deeper than {MAX_DEPTH} levels")])
+            raise YamlProblems([*self.problems, Located(*_pos(node), f"nesting deeper than {MAX_DEPTH} levels")])
         record = self.located is None or depth <= self.located
         inner = self.located is None or depth < self.located  # whether the children's positions are recorded
         if record:
@@ -117,7 +126,7 @@ class _Builder:
         if isinstance(node, yaml.ScalarNode):
             if node.tag not in _SCALAR_TAGS:
                 hint = " (quote dates and times)" if node.tag.endswith(":timestamp") else ""
-                self.fail(node, f"YAML tag {node.tag!r} is not allowed in a policy{hint}")
+                self.tag(node, loc, hint)
                 return None
             value = self.scalar(node)
             if not isinstance(value, str) and record:
@@ -125,12 +134,12 @@ class _Builder:
             return value
         if isinstance(node, yaml.SequenceNode):
             if node.tag != _SEQ_TAG:
-                self.fail(node, f"YAML tag {node.tag!r} is not allowed in a policy")
+                self.tag(node, loc)
                 return None
             return [self.build(item, (*loc, i) if inner else loc, depth + 1) for i, item in enumerate(node.value)]
         if isinstance(node, yaml.MappingNode):
             if node.tag != _MAP_TAG:
-                self.fail(node, f"YAML tag {node.tag!r} is not allowed in a policy")
+                self.tag(node, loc)
                 return None
             out: dict[Any, Any] = {}
             first_seen: dict[Any, yaml.Node] = {}
@@ -142,14 +151,16 @@ class _Builder:
                     self.fail(key_node, "mapping keys must be plain scalars")
                     continue
                 if key_node.tag not in _SCALAR_TAGS:
-                    self.fail(key_node, f"YAML tag {key_node.tag!r} is not allowed in a policy")
+                    self.tag(key_node, loc)
                     continue
                 key = self.scalar(key_node)
                 if not isinstance(key, str):
                     key = "null" if key is None else str(key).lower() if isinstance(key, bool) else str(key)
                 if key in first_seen:
                     line, col = _pos(first_seen[key])
-                    self.fail(key_node, f"duplicate key {key!r} (first defined at line {line}, column {col})")
+                    first = f"(first defined at line {line}, column {col})"
+                    shown = f"duplicate key {key!r} {first}"
+                    self.fail(key_node, shown, (*loc, key), f"duplicate key ({NOT_SHOWN}) {first}")
                     continue
                 first_seen[key] = key_node
                 if inner:
@@ -160,11 +171,20 @@ class _Builder:
         return None
 
 
-@collector_paused()
 def load_yaml(data: bytes, *, located: int | None = None) -> tuple[Any, SourceMap]:
-    """Parse one YAML document; raise YamlProblems listing everything wrong with the text. With
-    `located`, the source map holds only the paths at most that long (recording every position is
-    a third of a parse): a caller locating anything deeper parses again, in full."""
+    """One YAML document with nothing wrong; YamlProblems listing everything wrong with the text."""
+    value, smap, problems = read_yaml(data, located=located)
+    if problems:
+        raise YamlProblems(problems)
+    return value, smap
+
+
+@collector_paused()
+def read_yaml(data: bytes, *, located: int | None = None) -> tuple[Any, SourceMap, list[Located]]:
+    """One YAML document, read as far as it can be: its data, positions, and the problems that did not
+    stop the reading; YamlProblems for those that did (syntax, not UTF-8, empty, too deep, too big).
+    With `located`, the source map holds only the paths at most that long (recording every position
+    is a third of a parse): a caller locating anything deeper parses again, in full."""
     if not data.strip():
         raise YamlProblems([Located(1, 1, "file is empty")])
     try:
@@ -192,7 +212,7 @@ def load_yaml(data: bytes, *, located: int | None = None) -> tuple[Any, SourceMa
     try:
         value = builder.build(root, (), 0)
     except RecursionError:
-        raise YamlProblems([Located(1, 1, "document nested too deeply")]) from None
-    if builder.problems:
-        raise YamlProblems(builder.problems)
-    return value, builder.smap
+        raise YamlProblems([*builder.problems, Located(1, 1, "document nested too deeply")]) from None
+    if builder.problems and located is not None:  # a problem's path decides what it may quote: read in full
+        return read_yaml(data)
+    return value, builder.smap, builder.problems

@@ -5,11 +5,16 @@ from __future__ import annotations
 from collections.abc import Iterator
 from pathlib import Path
 
-from authorizer.policy.yamlsource import YamlProblems, load_yaml
+from authorizer.files import kind_of, read_bytes
+from authorizer.policy.load import MAX_POLICY_BYTES
+from authorizer.policy.yamlsource import YamlProblems, read_yaml
 from authorizer.testing.suite import is_suite
 
 YAML_SUFFIXES = (".yaml", ".yml")
 SKIPPED_DIRS = ("__authorizer_cache__", "node_modules")
+
+
+_NOT_USABLE = {"missing": "no such file or folder", "other": "not a file or folder"}
 
 
 def yaml_files(folder: Path) -> Iterator[Path]:
@@ -18,7 +23,7 @@ def yaml_files(folder: Path) -> Iterator[Path]:
         parts = path.relative_to(folder).parts
         if any(p in SKIPPED_DIRS or p.startswith(".") for p in parts):
             continue
-        if path.suffix in YAML_SUFFIXES and path.is_file():
+        if path.suffix in YAML_SUFFIXES and kind_of(path) == "file":
             yield path
 
 
@@ -28,17 +33,17 @@ def discover_suites(paths: list[str]) -> tuple[list[Path], list[Path], list[str]
     policies: list[Path] = []
     unusable: list[str] = []
     for text in paths:
-        path = Path(text)
-        if path.is_file():
+        path, what = Path(text), kind_of(text)
+        if what == "file":
             suites.append(path)
             continue
-        if not path.is_dir():
-            unusable.append(f"{text}: no such file or folder")
+        if what != "folder":
+            unusable.append(f"{text}: {_NOT_USABLE[what]}")
             continue
         found = 0
         for file in yaml_files(path):
             try:
-                data, _ = load_yaml(file.read_bytes(), located=0)  # what it holds, not where
+                data = read_yaml(read_bytes(file, MAX_POLICY_BYTES), located=0)[0]  # what it holds, not where
             except (OSError, YamlProblems):
                 data = None
                 if "tests" not in file.relative_to(path).parts[:-1]:
@@ -58,14 +63,14 @@ def collect_files(paths: list[str]) -> tuple[list[Path], list[str]]:
     files: list[Path] = []
     unusable: list[str] = []
     for text in paths:
-        path = Path(text)
-        if path.is_dir():
+        path, what = Path(text), kind_of(text)
+        if what == "folder":
             found = list(yaml_files(path))
             if not found:
                 unusable.append(f"{text}: no *.yaml or *.yml files in this folder")
             files += found
-        elif path.is_file():
+        elif what == "file":
             files.append(path)
         else:
-            unusable.append(f"{text}: no such file or folder")
+            unusable.append(f"{text}: {_NOT_USABLE[what]}")
     return list(dict.fromkeys(files)), unusable

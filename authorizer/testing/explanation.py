@@ -65,6 +65,7 @@ _OUTCOMES = {
     "true": " (held)",
     "missing": " (missing)",
     "ambiguous": " (several different values)",
+    "unavailable": " (the secret cannot be read)",
     "error": " (could not be evaluated)",
 }
 

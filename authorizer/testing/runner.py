@@ -16,8 +16,10 @@ from typing import Any
 
 from authorizer.decide.decision import Decision, TraceEntry
 from authorizer.decide.evaluate import evaluate
+from authorizer.files import read_bytes
 from authorizer.policy.errors import PolicyError, Problem
-from authorizer.policy.load import LoadedPolicy, load
+from authorizer.policy.load import MAX_POLICY_BYTES, LoadedPolicy, load
+from authorizer.policy.secrets import SecretLookup, SecretUnavailable
 from authorizer.policy.sources import REDACTED
 from authorizer.testing.compare import compare
 from authorizer.testing.explanation import explain_rules, render_text
@@ -31,6 +33,17 @@ class PolicyUnderTest:
     name: str
     loaded: LoadedPolicy | None
     problems: list[Problem] = field(default_factory=list)
+
+
+def _suite_secrets(values: dict[str, str]) -> SecretLookup:
+    """The suite's `secrets:` and nothing else: a secret it does not give cannot be read."""
+
+    def lookup(name: str) -> str:
+        if name not in values:
+            raise SecretUnavailable(f"secret {name!r}: the suite's `secrets:` does not give it")
+        return values[name]
+
+    return lookup
 
 
 class Policies:
@@ -51,7 +64,9 @@ class Policies:
     @staticmethod
     def _load(path: Path, secrets: dict[str, str], name: str, keys: SuiteKeys) -> PolicyUnderTest:
         try:
-            loaded = load(name, path.read_bytes(), secrets=secrets.get, tokens=keys.options())
+            loaded = load(
+                name, read_bytes(path, MAX_POLICY_BYTES), secrets=_suite_secrets(secrets), tokens=keys.options()
+            )
         except OSError as exc:
             return PolicyUnderTest(path, name, None, [Problem(name, 1, 1, f"cannot read: {exc.strerror or exc}")])
         except PolicyError as exc:
@@ -60,6 +75,14 @@ class Policies:
 
     def all(self) -> list[PolicyUnderTest]:
         return list(self._loaded.values())
+
+    def broken(self) -> list[PolicyUnderTest]:
+        """Each policy file that does not load, once (its problems do not depend on the suite's secrets)."""
+        found: dict[Path, PolicyUnderTest] = {}
+        for policy in self._loaded.values():
+            if policy.loaded is None:
+                found.setdefault(policy.path.resolve(), policy)
+        return list(found.values())
 
 
 @dataclass(slots=True)
@@ -137,17 +160,16 @@ def _put(data: dict[str, Any], path: tuple[str, ...], shown: Any, real: Any) -> 
     data[last] = shown
 
 
-def run_case(case: RunnableCase, policies: Policies, display_name: str) -> CaseResult:
+def run_case(case: RunnableCase, policy: PolicyUnderTest, keys: SuiteKeys) -> CaseResult:
+    """One case against its policy, which loaded (one that does not is reported once: `Policies.broken`);
+    a case's token is minted with the run's `keys` (`Policies.keys`)."""
     started = time.perf_counter()
-    policy = policies.get(case.policy, case.secrets, display_name)
-    if policy.loaded is None:
-        lines = ["policy does not load:", *(f"  {p}" for p in policy.problems)]
-        return CaseResult(case, policy, lines, [], time.perf_counter() - started)
+    assert policy.loaded is not None
     compiled = policy.loaded.policy
     event = case.event
     if case.token is not None and case.spec is not None and case.kind is not None:
         try:
-            event = policies.keys.event(case.spec, case.kind, case.token, compiled.tokens)
+            event = keys.event(case.spec, case.kind, case.token, compiled.tokens)
         except TokenProblem as exc:
             return CaseResult(case, policy, [f"token: {exc}"], [], time.perf_counter() - started)
     decision, request, response = evaluate(event, compiled, case.response_format)

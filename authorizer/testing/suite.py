@@ -10,7 +10,6 @@ test keys that replace the policy's issuers' key sets (testing/tokens.py).
 
 from __future__ import annotations
 
-import json
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -19,10 +18,12 @@ from typing import Annotated, Any, Literal
 from pydantic import AllowInfNan, BaseModel, ConfigDict, Field, StrictBool, StrictInt, StrictStr, ValidationError
 
 from authorizer.event.builder import RequestSpec
+from authorizer.files import read_bytes, read_json
 from authorizer.policy.collector import collector_paused
-from authorizer.policy.errors import Loc, Problem
+from authorizer.policy.errors import Loc, Problem, capped, together
+from authorizer.policy.load import MAX_POLICY_BYTES
 from authorizer.policy.suggest import describe_validation_error
-from authorizer.policy.yamlsource import SourceMap, YamlProblems, load_yaml
+from authorizer.policy.yamlsource import SourceMap, YamlProblems, read_yaml
 
 Kind = Literal["token", "rest", "websocket", "http-v1", "http-v2"]
 MultiValues = dict[str, StrictStr | list[StrictStr] | None]
@@ -184,10 +185,6 @@ def _kinds(value: Kind | list[Kind] | None) -> list[str] | None:
     return [value] if isinstance(value, str) else list(dict.fromkeys(value))
 
 
-def _read_event(path: Path) -> Any:
-    return json.loads(path.read_bytes().decode("utf-8-sig"))
-
-
 CASE_PATHS = 2  # ("cases", i): each case's position, which every case carries (its line)
 
 
@@ -204,31 +201,32 @@ class Positions:
 
     def locate(self, loc: Loc, *, at_key: bool = False) -> tuple[int, int]:
         if len(loc) > CASE_PATHS and self._raw is not None:
-            self._map, self._raw = load_yaml(self._raw)[1], None  # parsed before: it cannot fail now
+            self._map, self._raw = read_yaml(self._raw)[1], None  # read before: it cannot fail now
         return self._map.locate(loc, at_key=at_key)
 
 
 def parse_suite(path: Path) -> tuple[Suite | None, Positions, list[Problem]]:
-    """The validated suite model, or the problems (YAML and structure) with their positions."""
+    """The validated suite model, or the problems (YAML and structure, together) with their positions."""
     name = str(path)
     try:
-        raw = path.read_bytes()
-        data, smap = load_yaml(raw, located=CASE_PATHS)
+        raw = read_bytes(path, MAX_POLICY_BYTES)
+        data, smap, found = read_yaml(raw, located=CASE_PATHS)
     except OSError as exc:
         return None, Positions(SourceMap()), [Problem(name, 1, 1, f"cannot read test suite: {exc.strerror or exc}")]
     except YamlProblems as exc:
         return None, Positions(SourceMap()), [Problem(name, p.line, p.col, p.message) for p in exc.problems]
     positions = Positions(smap, raw)
+    problems = [Problem(name, p.line, p.col, p.message) for p in found]
     if not isinstance(data, dict):
-        return None, positions, [Problem(name, 1, 1, "a test suite is a mapping with `cases`")]
+        return None, positions, [*problems, Problem(name, 1, 1, "a test suite is a mapping with `cases`")]
     try:
-        return Suite.model_validate(data), positions, []
+        suite = Suite.model_validate(data)
     except ValidationError as exc:
-        problems = []
-        for loc, message, at_key in describe_validation_error(exc, root=Suite):
-            line, col = positions.locate(loc, at_key=at_key)
-            problems.append(Problem(name, line, col, message))
-        return None, positions, sorted(problems, key=lambda p: (p.line, p.col))
+        described = describe_validation_error(exc, root=Suite)
+        located = [(positions.locate(loc, at_key=at_key), message) for loc, message, at_key in described]
+        invalid = [Problem(name, line, col, message) for (line, col), message in located]
+        return None, positions, capped(together(problems, invalid))
+    return (None if problems else suite), positions, problems
 
 
 @collector_paused()
@@ -284,7 +282,7 @@ def load_suite(path: Path) -> LoadedSuite:
                 problem((*loc, "token"), "a token is minted into a described `request`; an event file carries its own")
                 continue
             try:
-                events.append(("", None, _read_event(base / case.event)))
+                events.append(("", None, read_json(base / case.event)))
             except (OSError, ValueError) as exc:
                 problem((*loc, "event"), f"cannot read event {case.event!r}: {getattr(exc, 'strerror', None) or exc}")
                 continue
