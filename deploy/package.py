@@ -37,9 +37,10 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))  # run as a script from anywhere: the package being packaged
 
 from authorizer import __version__  # noqa: E402
+from authorizer.decide.generated import generate  # noqa: E402
 from authorizer.policy.caching import advice  # noqa: E402
 from authorizer.policy.errors import PolicyError  # noqa: E402
-from authorizer.policy.load import digest_of, load, write_cache  # noqa: E402
+from authorizer.policy.load import digest_of, load, packaged_source, write_cache  # noqa: E402
 
 STAGES = REPO / "deploy" / "stages"
 TEMPLATE = REPO / "deploy" / "template.yaml"
@@ -130,6 +131,7 @@ def bundle_policy(source: Path, target: Path) -> Bundled:
     bundled = target / BUNDLED_POLICY
     bundled.write_bytes(raw)
     write_cache(bundled, digest_of(raw), loaded.data)
+    packaged_source(bundled).write_text(generate(loaded.policy)[0], encoding="utf-8")  # precompiled below
     for relative in key_sets:
         (target / relative).parent.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(source.parent / relative, target / relative)

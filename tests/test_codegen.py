@@ -12,10 +12,12 @@ fast path gives up, and still refuse when the generated code raises.
 from __future__ import annotations
 
 import ast
+import importlib.util
 import json
 import logging
 import os
 from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import Any
 
 import hypothesis
@@ -685,3 +687,36 @@ def test_a_generator_failure_keeps_the_policy_for_the_engine(
     assert generated_response(item, policy) is FALLBACK
     response = evaluate(item, policy)[2]
     assert response is not None and response["policyDocument"]["Statement"][0]["Effect"] == "Allow"
+
+
+# -- 8. the generated function's bytecode, compiled by `make package` ---------------------------------
+def test_packaged_bytecode_is_used_only_for_the_very_same_source(tmp_path: Path) -> None:
+    """A store uses the packaged source's bytecode when that file holds exactly what it generates, and
+    compiles the source itself otherwise: another policy's, a stale or broken file."""
+    from authorizer.policy.load import packaged_source
+    from authorizer.stores.file import FilePolicyStore
+
+    policy = tmp_path / "policy.yaml"
+    policy.write_text(OPEN)
+    packaged = packaged_source(policy)
+    packaged.parent.mkdir(exist_ok=True)
+    item = RequestSpec(headers={"x-ok": "yes"}).to_event("rest")
+
+    def code_of_a_fresh_store() -> str:
+        store = FilePolicyStore(str(policy))
+        current = store.current()
+        assert current is not None and current.fast is not None
+        assert generated_response(item, current)["principalId"] == "open"
+        return str(current.fast.__code__.co_filename)
+
+    assert code_of_a_fresh_store().startswith("<policy"), "nothing packaged: compiled here"
+    packaged.write_text(generate(compile_yaml(OPEN))[0])
+    assert code_of_a_fresh_store() == str(packaged), "the very source: its bytecode"
+    packaged.write_text(generate(compile_yaml(FROM_HEADER))[0])
+    assert code_of_a_fresh_store().startswith("<policy"), "another policy's source: compiled here"
+    packaged.write_text(generate(compile_yaml(OPEN))[0])
+    pyc = Path(importlib.util.cache_from_source(str(packaged)))
+    pyc.parent.mkdir(exist_ok=True)
+    unchecked = b"\x01\x00\x00\x00"  # as make package writes them: trusted without reading the source
+    pyc.write_bytes(importlib.util.MAGIC_NUMBER + unchecked + b"\x00" * 8 + b"not marshal data")
+    assert code_of_a_fresh_store().startswith("<policy"), "broken bytecode (trusted unchecked): compiled here"

@@ -98,7 +98,8 @@ def run_unpacked(root: Path, event: dict[str, Any]) -> dict[str, Any]:
         "except Exception as exc:\n"
         "    response = {'raised': str(exc)}\n"
         "loaded = sorted(m for m in ('pydantic', 'boto3', 'botocore') if m in sys.modules)\n"
-        "print(json.dumps({'response': response, 'loaded': loaded}))\n"
+        "code = handler._runtime.store.current().fast.__code__.co_filename\n"
+        "print(json.dumps({'response': response, 'loaded': loaded, 'code': code}))\n"
     )
     result = subprocess.run(
         [sys.executable, "-S", "-I", "-B", "-c", code],
@@ -121,6 +122,8 @@ def test_the_unpacked_zip_alone_decides_the_docs_sample(unpacked: Path) -> None:
     assert (outcome["response"]["principalId"], statement["Effect"]) == ("me", "Allow")
     assert statement["Resource"] == event["methodArn"]  # `resource: method`, as the docs do
     assert outcome["loaded"] == []  # the packaged validated-data cache spares pydantic; boto3 is not needed
+    # the generated function's bytecode, compiled by the build: nothing compiled at the cold start
+    assert outcome["code"].endswith("__authorizer_cache__/policy.yaml.decide.py")
 
 
 def test_the_unpacked_zip_refuses_a_wrong_header(unpacked: Path) -> None:
@@ -157,6 +160,9 @@ def test_zip_bundles_the_stage_policy_with_its_validated_cache(built: tuple[Path
     with zipfile.ZipFile(built[0]) as archive:
         assert archive.read("policy.yaml") == raw
     assert f"__authorizer_cache__/policy.yaml.{digest_of(raw)[:16]}.v{__version__}.json" in names
+    tag = f"cpython-{PYTHON_VERSION.replace('.', '')}"
+    assert "__authorizer_cache__/policy.yaml.decide.py" in names  # the generated function, precompiled
+    assert f"__authorizer_cache__/__pycache__/policy.yaml.decide.{tag}.pyc" in names
 
 
 def test_zip_ships_no_boto_no_tests_no_foreign_caches(names: list[str]) -> None:

@@ -68,6 +68,12 @@ def _cache_path(path: Path, digest: str) -> Path:
     return path.parent / CACHE_DIR / f"{path.name}.{digest[:16]}.v{__version__}.json"
 
 
+def packaged_source(path: Path) -> Path:
+    """Where `make package` writes the generated decision function's source for the policy at `path`
+    (its bytecode compiled with the package's: decide/generated.py checks it is this policy's)."""
+    return path.parent / CACHE_DIR / f"{path.name}.decide.py"
+
+
 def _read_cache(path: Path, digest: str) -> dict[str, Any] | None:
     try:
         cached = json.loads(_cache_path(path, digest).read_bytes())

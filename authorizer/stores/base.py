@@ -8,6 +8,7 @@ policy's generated decision function when it accepts the policy.
 from __future__ import annotations
 
 import logging
+from pathlib import Path
 
 from authorizer.decide.generated import with_generated
 from authorizer.policy.ir import CompiledPolicy
@@ -26,8 +27,10 @@ class PolicyStore:
     def current(self) -> CompiledPolicy | None:
         return self._policy
 
-    def _accept(self, policy: CompiledPolicy) -> None:
-        self._policy, self.last_error = with_generated(policy, self.location), None
+    def _accept(self, policy: CompiledPolicy, packaged: Path | None = None) -> None:
+        """Take `policy`, with its generated function (compiled by `make package` when `packaged`
+        holds its source)."""
+        self._policy, self.last_error = with_generated(policy, self.location, packaged), None
 
     def _reject(self, error: str) -> None:
         self.last_error = error

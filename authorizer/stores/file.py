@@ -6,7 +6,7 @@ from pathlib import Path
 
 from authorizer.policy.compiler import TokenOptions
 from authorizer.policy.errors import PolicyError
-from authorizer.policy.load import load_file
+from authorizer.policy.load import load_file, packaged_source
 from authorizer.policy.secrets import SecretLookup
 from authorizer.stores.base import PolicyStore
 
@@ -43,5 +43,5 @@ class FilePolicyStore(PolicyStore):
         except Exception as exc:  # a loader bug must refuse requests, not fail the cold start with a 500
             self._reject(f"internal error while loading: {type(exc).__name__}")
             return False
-        self._accept(policy)
+        self._accept(policy, packaged_source(path))
         return True
