@@ -161,6 +161,7 @@ def lambda_handler(event: Any, context: Any) -> dict[str, Any]:
         from authorizer.decide.decision import refusal  # the engine: not on the cold path
         from authorizer.decide.evaluate import evaluate
 
+        started = started or time.perf_counter_ns()  # an anomaly is logged even when decisions are not
         decision, request, response = evaluate(event, policy, mode)
         if runtime.error is not None and decision.anomaly == "no policy":
             decision = refusal(runtime.error, anomaly="no policy" if runtime.settings else "settings invalid")

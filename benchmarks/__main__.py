@@ -78,10 +78,11 @@ def main(argv: list[str] | None = None) -> int:
             ],
         )
         example = next(r for r in rows if r["policy"] == "example" and r["events"] == "realistic headers")
-        verdict = example["ratio_vs_hand_written"] <= warm.EXAMPLE_TARGET
+        verdict = example["ratio_vs_same_guarantees"] <= warm.EXAMPLE_TARGET
         print(
-            f"example policy: {example['ratio_vs_hand_written']:.2f}× hand-written "
-            f"(target ≤ {warm.EXAMPLE_TARGET:g}×, goal {warm.EXAMPLE_GOAL:g}×): {'ok' if verdict else 'MISSED'}\n"
+            f"example policy: {example['ratio_vs_same_guarantees']:.2f}× the example by hand with the same "
+            f"guarantees (target ≤ {warm.EXAMPLE_TARGET:g}×): {'ok' if verdict else 'MISSED'}; "
+            f"{example['ratio_vs_hand_written']:.2f}× the literal AWS-docs port, which gives none (for information)\n"
         )
         if not verdict:
             failures.append("warm: example policy ratio")

@@ -60,3 +60,12 @@ def test_request_ids_that_are_not_api_gateways_are_left_out(use_policy: Any, log
     handler.lambda_handler(event(requestId=value, extendedRequestId=value), None)
     (line,) = lines(log_output)
     assert "request_id" not in line and "extended_request_id" not in line
+
+
+def test_an_anomaly_logged_with_decision_lines_off_has_its_own_duration(use_policy: Any, log_output: Any) -> None:
+    use_policy(POLICY, POWERTOOLS_LOG_LEVEL="WARNING")
+    with pytest.raises(Exception, match=r"^Unauthorized$"):
+        handler.lambda_handler({"type": "REQUEST"}, None)
+    (line,) = lines(log_output)
+    assert line["level"] == "WARNING" and line["reason"].startswith("bad event")
+    assert 0 <= line["duration_us"] < 1_000_000, "measured from this request, not from the clock's origin"
