@@ -25,6 +25,7 @@ from typing import Any
 
 import yaml
 
+from authorizer.cli.main import build_parser
 from benchmarks.events import POLICIES
 from benchmarks.scaling import policy_text
 
@@ -47,7 +48,7 @@ def validate(rounds: int) -> dict[str, Any]:
     with tempfile.TemporaryDirectory(prefix="authorizer-bench-") as folder:
         path = Path(folder) / "regex-1000.yaml"
         path.write_text(policy_text("regex", VALIDATE_RULES))
-        args = argparse.Namespace(paths=[str(path)], strict=True, format="text")
+        args = build_parser().parse_args(["validate", "--strict", str(path)])  # as the command line parses it
         runs = [_cli(validate_cmd.run, args) for _ in range(rounds)]
     for _, code, output in runs:
         if code != 0:
@@ -84,7 +85,7 @@ def test_suite(rounds: int) -> dict[str, Any]:
         shutil.copy(POLICIES / "example.yaml", Path(folder) / "example.yaml")
         (Path(folder) / "tests").mkdir()
         (Path(folder) / "tests" / "example.yaml").write_text(suite_text(SUITE_CASES))
-        args = argparse.Namespace(paths=[folder], coverage=False, min_coverage=None, junit=None, verbose=False)
+        args = build_parser().parse_args(["test", folder])
         runs = [_cli(test_cmd.run, args) for _ in range(rounds)]
     counts = set()
     for _, code, output in runs:
