@@ -139,8 +139,12 @@ def query_values(event: dict[str, Any], kind: EventKind, name: str) -> Values | 
     if kind.value_maps == "joined":
         return joined_values(single, name, False) or None
     multi = event.get("multiValueQueryStringParameters")
-    if type(single) is dict and type(multi) is dict and name in single and name in multi:  # its own key in both
-        return agreed_values(single, multi, (name,), (name,)) or None
+    if type(single) is dict and type(multi) is dict:
+        if name in single:
+            if name in multi:  # its own key in both
+                return agreed_values(single, multi, (name,), (name,)) or None
+        elif name not in multi:  # in neither
+            return None
     return multi_values(single, multi, name, False) or None
 
 
