@@ -47,7 +47,7 @@ def register(subparsers: Any) -> None:
         description="Print, as JSON, the event of KIND that API Gateway sends its authorizer for the request "
         "described, built as test suites build them. Pipe it to `authorizer eval POLICY -`.",
     )
-    p.add_argument("kind", choices=NAMES, help="the event kind: token, rest, websocket, http-v1 or http-v2")
+    p.add_argument("kind", choices=NAMES, help="the event kind")
     p.add_argument("--method", default="GET", help="HTTP method (default GET)")
     p.add_argument("--path", default="/", help="the concrete request path, e.g. /pets/42 (default /)")
     p.add_argument("--header", action="append", default=[], metavar="NAME=VALUE", help="a header (repeatable)")

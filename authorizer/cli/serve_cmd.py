@@ -11,7 +11,7 @@ from typing import Any
 from urllib.parse import urlparse
 
 from authorizer.cli.io import EXIT_FINDINGS, EXIT_OK, EXIT_USAGE, UsageError, load_policy_or_report
-from authorizer.event.kinds import HTTP_V2, NAMES, TOKEN, WEBSOCKET, kind_named
+from authorizer.event.kinds import NAMES, TOKEN, WEBSOCKET, kind_named
 from authorizer.policy.compiler import TokenOptions
 from authorizer.tokens import DEV_KEYS
 
@@ -285,9 +285,9 @@ def _banner(gateway: Any, args: argparse.Namespace, port: int) -> None:
 
 
 def _routes_line(gateway: Any, args: argparse.Namespace) -> str:
-    if kind_named(args.api).connect:
+    catch_all = kind_named(args.api).catch_all
+    if catch_all is None:
         return "$connect"
-    catch_all = "$default" if args.api == HTTP_V2.name else "ANY /{proxy+}"
     keys = [route.key for route in gateway.routes.routes]
     if not keys:
         return f"{catch_all} only (--route, --openapi or --sam-template to add yours)"

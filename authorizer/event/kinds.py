@@ -2,8 +2,9 @@
 
 Every module that needs to know how one kind of event differs from another reads it here, as an
 attribute of the event's `EventKind`, rather than comparing kind names. Adding a kind is one row
-below plus its reader (`readers.py`, when its fields live somewhere new) and its builder
-(`builder.py`). The facts and their sources are in docs/api-gateway.md.
+below plus its reader (`readers.py`, when its fields live somewhere new), its builder
+(`builder.py`) and its name in `testing/suite.Kind` (docs/architecture.md lists the rest). The
+facts and their sources are in docs/api-gateway.md.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ class EventKind:
         "api",
         "arn_field",
         "cached",
+        "catch_all",
         "connect",
         "name",
         "result_limit",
@@ -50,6 +52,7 @@ class EventKind:
         simple_responses: bool,
         result_limit: int | None,
         cached: bool,
+        catch_all: str | None,
     ) -> None:
         self.name = name  # as policies, suites and logs name it
         self.api = api
@@ -67,6 +70,9 @@ class EventKind:
         self.simple_responses = simple_responses  # `{"isAuthorized": ...}` may answer instead of an IAM policy
         self.result_limit = result_limit  # bytes an authorizer result may take (None: not documented)
         self.cached = cached  # API Gateway can cache this authorizer's answers
+        # the route key of a request no declared route matches, in the local gateway: REST's greedy
+        # proxy resource or an HTTP API's $default route (None: WebSocket authorizes $connect only)
+        self.catch_all = catch_all
 
     def __repr__(self) -> str:
         return f"EventKind({self.name!r})"
@@ -89,6 +95,7 @@ TOKEN = EventKind(
     simple_responses=False,
     result_limit=None,
     cached=True,
+    catch_all="ANY /{proxy+}",
 )
 REST = EventKind(
     "rest",
@@ -104,6 +111,7 @@ REST = EventKind(
     simple_responses=False,
     result_limit=None,
     cached=True,
+    catch_all="ANY /{proxy+}",
 )
 WEBSOCKET = EventKind(
     "websocket",
@@ -119,6 +127,7 @@ WEBSOCKET = EventKind(
     simple_responses=False,
     result_limit=8 * 1024,
     cached=False,
+    catch_all=None,
 )
 HTTP_V1 = EventKind(
     "http-v1",
@@ -134,6 +143,7 @@ HTTP_V1 = EventKind(
     simple_responses=False,
     result_limit=None,
     cached=True,
+    catch_all="ANY /{proxy+}",
 )
 HTTP_V2 = EventKind(
     "http-v2",
@@ -149,6 +159,7 @@ HTTP_V2 = EventKind(
     simple_responses=True,
     result_limit=None,
     cached=True,
+    catch_all="$default",
 )
 
 KINDS: dict[str, EventKind] = {kind.name: kind for kind in (TOKEN, REST, WEBSOCKET, HTTP_V1, HTTP_V2)}

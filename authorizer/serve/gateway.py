@@ -21,7 +21,7 @@ from authorizer.decide.decision import Decision
 from authorizer.decide.evaluate import evaluate
 from authorizer.decide.response import ResponseMode, uses_simple
 from authorizer.event.builder import RequestSpec
-from authorizer.event.kinds import HTTP_V2, TOKEN, WEBSOCKET, EventKind, kind_named
+from authorizer.event.kinds import TOKEN, WEBSOCKET, EventKind, kind_named
 from authorizer.event.request import Request
 from authorizer.policy.identity import derive_identity_sources
 from authorizer.serve.iam import IamAnswer, MalformedAnswer, SimpleAnswer, evaluate_policy, read_answer
@@ -311,11 +311,11 @@ class Gateway:
         matched = self.routes.match(incoming.method, incoming.path)
         if matched is not None:
             return matched.parameters, matched.route.key
-        if kind is HTTP_V2:
-            return {}, "$default"
+        if kind.catch_all == "$default":
+            return {}, kind.catch_all
         if incoming.path == "/":
             return {}, None
-        return {"proxy": incoming.path.lstrip("/")}, "ANY /{proxy+}"
+        return {"proxy": incoming.path.lstrip("/")}, kind.catch_all
 
     def _simple(self, kind: EventKind) -> bool:
         policy = self.store.current()
