@@ -9,6 +9,8 @@ from __future__ import annotations
 import io
 import json
 import logging
+import socket
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -16,12 +18,14 @@ from typing import Any
 import boto3
 import pytest
 from aws_lambda_powertools.utilities import parameters
+from aws_lambda_powertools.utilities.parameters import SSMProvider
 from moto import mock_aws
 
 from authorizer import handler
 from authorizer.cli.main import main
 from authorizer.decide.evaluate import evaluate
 from authorizer.event.builder import RequestSpec
+from authorizer.policy import secrets
 from tests.conftest import compile_yaml
 
 SENT = "S3NT-by-the-caller-71c2"
@@ -114,6 +118,49 @@ def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
 def test_stores_that_cannot_answer_are_named(aws: None, ref: str, why: str) -> None:
     decision = decided(policy("{header.x-api-key: {secret: ops}}", ref=ref))
     assert decision.reason == f"secret unavailable: secret 'ops': {why} (no rule matched)"
+
+
+def test_a_store_that_failed_is_not_asked_again_for_a_while(aws: None, monkeypatch: pytest.MonkeyPatch) -> None:
+    """During an outage each refusal is immediate: one fetch per RETRY_SECONDS, not one per request."""
+    fetches: list[str] = []
+    original = SSMProvider._get
+
+    def counted(self: Any, name: str, **options: Any) -> Any:
+        fetches.append(name)
+        return original(self, name, **options)
+
+    monkeypatch.setattr(SSMProvider, "_get", counted)
+    compiled = compile_yaml(policy("{header.x-api-key: {secret: ops}}", ref="{ssm: /authorizer/nowhere}"))
+    event = RequestSpec(headers={"x-api-key": SENT}).to_event("rest")
+    reasons = {evaluate(event, compiled, explained=explained).decision.reason for explained in (False, True) * 5}
+    assert len(reasons) == 1 and "ParameterNotFound" in reasons.pop()
+    assert fetches == ["/authorizer/nowhere"]
+    clock = time.monotonic() + secrets.RETRY_SECONDS
+    monkeypatch.setattr(secrets.time, "monotonic", lambda: clock)
+    boto3.client("ssm").put_parameter(Name="/authorizer/nowhere", Value=SENT, Type="SecureString")
+    assert evaluate(event, compiled).decision.effect == "allow"  # tried again, and now it can be read
+    assert fetches == ["/authorizer/nowhere"] * 2
+
+
+def test_an_unreachable_store_gives_up_within_api_gateways_budget(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A store that accepts connections and never answers: refused well before the Lambda's 8 s timeout
+    (botocore's defaults would wait 60 s per attempt, and API Gateway answer 500)."""
+    for key, value in {
+        "AWS_DEFAULT_REGION": "us-east-1",
+        "AWS_ACCESS_KEY_ID": "t",
+        "AWS_SECRET_ACCESS_KEY": "t",
+    }.items():
+        monkeypatch.setenv(key, value)
+    with socket.socket() as silent:
+        silent.bind(("127.0.0.1", 0))
+        silent.listen(8)  # the kernel completes the handshakes; nothing ever reads or answers
+        monkeypatch.setenv("AWS_ENDPOINT_URL", f"http://127.0.0.1:{silent.getsockname()[1]}")
+        for ref in ("{ssm: /authorizer/key}", "{secretsmanager: authorizer/key}"):
+            compiled = compile_yaml(policy("{header.x-api-key: {secret: ops}}", ref=ref))
+            started = time.monotonic()
+            decision = evaluate(RequestSpec(headers={"x-api-key": SENT}).to_event("rest"), compiled).decision
+            assert time.monotonic() - started < 7.5, ref
+            assert decision.effect == "unauthorized" and "could not be read" in decision.reason, decision.reason
 
 
 def test_eval_says_so(tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:

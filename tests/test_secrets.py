@@ -10,6 +10,7 @@ import hmac
 import io
 import json
 import logging
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -147,11 +148,11 @@ def test_an_empty_secret_matches_nothing(aws: None, monkeypatch: pytest.MonkeyPa
 
 def test_stored_secrets_are_cached_for_max_age(aws: None) -> None:
     """Powertools keeps a fetched value for max_age: a deleted parameter still answers until then."""
-    lookup = secret_lookup({"k": {"ssm": "/authorizer/api-key"}})
+    lookup = secret_lookup({"k": {"ssm": "/authorizer/api-key"}}, max_age=1)
     assert lookup("k") == SSM_SECRET
     boto3.client("ssm").delete_parameter(Name="/authorizer/api-key")
     assert lookup("k") == SSM_SECRET, "served from the cache"
-    parameters.clear_caches()  # what max_age expiry does
+    time.sleep(1.1)  # past max_age
     with pytest.raises(SecretUnavailable, match=r"^secret 'k': SSM parameter /authorizer/api-key "):
         lookup("k")
 

@@ -1,10 +1,13 @@
-"""Secret values for `secret:` conditions: from an environment variable, SSM Parameter Store or
-Secrets Manager (the last two through Powertools' parameters utility, cached for `max_age`).
+"""Secret values for `secret:` conditions: from an environment variable, SSM Parameter Store or Secrets
+Manager (the last two through Powertools' parameters utility, cached for `max_age`).
 
 Values are fetched when first compared, never logged, and boto3 is imported only when an SSM or
-Secrets Manager secret is actually used. A secret that cannot be read (unset, empty, binary, a store
-that fails) is `SecretUnavailable`, whose message names the secret and where it was looked up, never
-a value: its conditions are unknown (operators.py), and a refusal says why (`unavailable`).
+Secrets Manager secret is actually used. A fetch happens inside a request, so it gives up within API
+Gateway's budget (`request_budget_config`), and a store that failed is not asked again for
+`RETRY_SECONDS`: during an outage, refusals are immediate instead of each waiting for timeouts. A
+secret that cannot be read (unset, empty, binary, a store that fails) is `SecretUnavailable`, whose
+message names the secret and where it was looked up, never a value: its conditions are unknown
+(operators.py), and a refusal says why (`unavailable`).
 """
 
 from __future__ import annotations
@@ -12,6 +15,7 @@ from __future__ import annotations
 import logging
 import os
 import re
+import time
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -19,6 +23,7 @@ log = logging.getLogger("authorizer.secrets")
 # name → value; None or SecretUnavailable (saying why) when it cannot be read
 SecretLookup = Callable[[str], str | None]
 MAX_AGE_SECONDS = 300
+RETRY_SECONDS = 10  # a secret that could not be fetched is unavailable this long before the next try
 _AWS_CODE = re.compile(r"An error occurred \((\w+)\)")  # botocore's message, as Powertools passes it on
 
 
@@ -35,18 +40,33 @@ def _failure(exc: Exception) -> str:
 _STORES = {"env": "environment variable", "ssm": "SSM parameter", "secretsmanager": "Secrets Manager secret"}
 
 
-def _fetch(store: str, where: str, max_age: int) -> Any:
-    if store == "env":
-        return os.environ.get(where)
-    from aws_lambda_powertools.utilities.parameters import get_parameter, get_secret
+def request_budget_config() -> Any:
+    """botocore settings for a call made inside a request. API Gateway waits 10 s at most for an
+    authorizer: fail fast (about 7 s at worst) rather than with botocore's defaults (60 s timeouts,
+    several attempts), which would end in a Lambda timeout and a 500."""
+    from botocore.config import Config
 
-    if store == "ssm":
-        return get_parameter(where, decrypt=True, max_age=max_age)
-    return get_secret(where, max_age=max_age)
+    return Config(connect_timeout=1, read_timeout=2, retries={"mode": "standard", "total_max_attempts": 2})
 
 
 def secret_lookup(refs: Mapping[str, Mapping[str, Any]], max_age: int = MAX_AGE_SECONDS) -> SecretLookup:
     """name → current value, for the `secrets:` section of a policy; SecretUnavailable otherwise."""
+    providers: dict[str, Any] = {}  # store → its Powertools provider, made on first use
+    failed: dict[str, tuple[float, SecretUnavailable]] = {}  # name → (when to try again, why)
+
+    def fetch(store: str, where: str) -> Any:
+        if store == "env":
+            return os.environ.get(where)
+        provider = providers.get(store)
+        if provider is None:
+            from aws_lambda_powertools.utilities.parameters import SecretsProvider, SSMProvider
+
+            config = request_budget_config()
+            provider = SSMProvider(boto_config=config) if store == "ssm" else SecretsProvider(boto_config=config)
+            providers[store] = provider
+        if store == "ssm":
+            return provider.get(where, decrypt=True, max_age=max_age)
+        return provider.get(where, max_age=max_age)
 
     def lookup(name: str) -> str:
         ref = refs.get(name) or {}
@@ -54,12 +74,18 @@ def secret_lookup(refs: Mapping[str, Mapping[str, Any]], max_age: int = MAX_AGE_
         if store is None:
             raise SecretUnavailable(f"secret {name!r}: not declared under `secrets:`")
         where = f"{_STORES[store]} {ref[store]}"
+        if name in failed:
+            retry_at, why = failed[name]
+            if time.monotonic() < retry_at:
+                raise why
+            del failed[name]
         try:
-            value = _fetch(store, ref[store], max_age)
+            value = fetch(store, ref[store])
         except Exception as exc:  # unreachable store, missing permission, ...: unknown, never equal
             log.error("secret %r could not be fetched: %s", name, type(exc).__name__)
-            reason = f"{where} could not be read ({_failure(exc)})"
-            raise SecretUnavailable(f"secret {name!r}: {reason}") from None
+            why = SecretUnavailable(f"secret {name!r}: {where} could not be read ({_failure(exc)})")
+            failed[name] = (time.monotonic() + RETRY_SECONDS, why)
+            raise why from None
         if value is None:
             raise SecretUnavailable(f"secret {name!r}: {where} is not set")
         if not isinstance(value, str) or not value:

@@ -24,20 +24,17 @@ from typing import Any, Literal
 import boto3
 from aws_lambda_powertools.utilities.parameters import AppConfigProvider, SSMProvider
 from aws_lambda_powertools.utilities.parameters.base import BaseProvider
-from botocore.config import Config
 
 from authorizer.policy.errors import PolicyError
 from authorizer.policy.ir import CompiledPolicy
 from authorizer.policy.load import MAX_POLICY_BYTES, digest_of, load
-from authorizer.policy.secrets import SecretLookup
+from authorizer.policy.secrets import SecretLookup, request_budget_config
 from authorizer.stores.base import PolicyStore
 
 log = logging.getLogger("authorizer.policy")
 
-# A fetch happens inside a request, and API Gateway waits 10 s at most for an authorizer: fail fast
-# (about 7 s at worst, then keep the last good policy) rather than with botocore's defaults (60 s
-# timeouts, several attempts), which would end in a Lambda timeout and a 500.
-BOTO_CONFIG = Config(connect_timeout=1, read_timeout=2, retries={"mode": "standard", "total_max_attempts": 2})
+# A fetch happens inside a request: give up within API Gateway's budget, then keep the last good policy.
+BOTO_CONFIG = request_budget_config()
 # Without any good policy every request is refused, so retry sooner than the refresh period.
 RETRY_WITHOUT_POLICY_SECONDS = 5
 
