@@ -129,13 +129,63 @@ def test_the_same_name_spelled_differently_in_each_map_agrees() -> None:
 
 
 # -- the property: any disagreement, anywhere in the maps a policy reads, refuses ----------------------
+_TEXT = st.text(max_size=6)
+JUNK_VALUES = st.recursive(  # what a hand-made or hostile event could hold where a value belongs
+    st.none() | st.booleans() | st.integers() | st.floats() | _TEXT,
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(_TEXT, inner, max_size=2),
+    max_leaves=5,
+)
+DRAWN: dict[str, Callable[[Any], Mutation]] = {  # the mutations above, with any junk in place of JUNK's
+    "single is drawn junk": lambda junk: lambda single, multi, key: single.update({key: junk}),
+    "listed is drawn junk": lambda junk: lambda single, multi, key: multi.update({key: junk}),
+    "list holds drawn junk": lambda junk: lambda single, multi, key: multi.update({key: ["admin", junk]}),
+}
+
+
+def _agrees(mutation: str, junk: Any) -> bool:
+    """Junk that happens to describe the same request: the value itself, or a list of values ending in it."""
+    if mutation == "single is drawn junk":
+        return junk == "admin"
+    if mutation == "listed is drawn junk":
+        return (
+            isinstance(junk, list)
+            and bool(junk)
+            and junk[-1] == "admin"
+            and all(isinstance(v, str) and v for v in junk)
+        )
+    return False
+
+
+NOISE_NAMES = st.text("abcdefgXYZ-_", min_size=1, max_size=6).filter(
+    lambda n: n.lower() not in {"x-role", "role", "other"}
+)
+
+
 @st.composite
 def disagreements(draw: st.DrawFn) -> tuple[str, str, dict[str, Any]]:
+    """One disagreement on the name the policy reads, spelled in any case (headers), among unread noise
+    that may disagree too."""
     family = draw(st.sampled_from(sorted(MAPS)))
     kind = draw(st.sampled_from(["rest", "websocket", "http-v1"]))
     condition = draw(st.sampled_from(CONDITIONS))
-    mutations = sorted(MUTATIONS) + (sorted(HEADER_ONLY) if family == "header" else [])
-    event = event_with(family, kind, draw(st.sampled_from(mutations)))
+    single_name, multi_name = MAPS[family]
+    event = event_with(family, kind, None)
+    single, multi = event[single_name], event[multi_name]
+    key = next(k for k in single if k.lower() == NAMES[family].lower())
+    if family == "header":  # the same header in another case, alike in both maps
+        spelled = draw(st.sampled_from([key, key.lower(), key.upper(), key.swapcase(), key.title()]))
+        single[spelled], multi[spelled] = single.pop(key), multi.pop(key)
+        key = spelled
+    for name in draw(st.lists(NOISE_NAMES, max_size=3, unique=True)):
+        value = draw(_TEXT)
+        single[name], multi[name] = value, draw(st.sampled_from([[value], [value, value], ["x", value], [value, "x"]]))
+    fixed = sorted(MUTATIONS) + (sorted(HEADER_ONLY) if family == "header" else [])
+    mutation = draw(st.sampled_from(fixed + sorted(DRAWN)))
+    if mutation in DRAWN:
+        junk = draw(JUNK_VALUES.filter(lambda j: not _agrees(mutation, j)))
+        DRAWN[mutation](junk)(single, multi, key)
+    else:
+        {**MUTATIONS, **HEADER_ONLY}[mutation](single, multi, key)
     first = draw(st.booleans())
     return policy_for(family, condition, first_rule_reads_other=first), condition, event
 
