@@ -117,8 +117,10 @@ def _line(
     return line
 
 
-def _add_request(line: dict[str, Any], event: dict[str, Any], kind: EventKind, arn: ExecuteApiArn) -> dict[str, Any]:
-    line["route"] = arn.route
+def _add_request(
+    line: dict[str, Any], event: dict[str, Any], kind: EventKind, arn: ExecuteApiArn, policy: CompiledPolicy | None
+) -> dict[str, Any]:
+    line["route"] = arn.route if policy is None else policy.shown_route(event, arn)
     line["kind"] = kind.name
     line["api_id"] = arn.api
     line["stage"] = arn.stage
@@ -150,7 +152,7 @@ def decision_record(
         cold_start,
         lambda_request_id,
     )
-    return line if request is None else _add_request(line, request.event, request.kind, request.arn)
+    return line if request is None else _add_request(line, request.event, request.kind, request.arn, policy)
 
 
 def answer_record(
@@ -174,7 +176,7 @@ def answer_record(
     else:
         shown = REDACTED if rule.principal.sensitive else principal
         line = _line(rule.effect, rule.name, shown, RULE_MATCHED, policy, started_ns, cold_start, lambda_request_id)
-    return _add_request(line, event, kind, arn)
+    return _add_request(line, event, kind, arn, policy)
 
 
 def answer_effect(answer: Answer, policy: CompiledPolicy) -> str:

@@ -14,8 +14,9 @@ from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any, Literal
 
 from authorizer.event.arn import ExecuteApiArn
+from authorizer.event.readers import route_key
 from authorizer.policy.errors import Loc
-from authorizer.policy.sources import Basis, Getter, Lookup
+from authorizer.policy.sources import REDACTED, Basis, Getter, Lookup
 
 if TYPE_CHECKING:  # `cryptography` comes with it: only policies with `tokens:` import it (policy/claims.py)
     from authorizer.tokens.verify import IssuerConfig
@@ -360,6 +361,27 @@ class CompiledPolicy:
         self.tokens = tokens
         self.unavailable_secrets = unavailable_secrets
         self.fast = fast
+
+    @property
+    def hides_paths(self) -> bool:
+        """A path parameter bears secrets: what we show of a request names its route, never its path."""
+        return any(key.startswith("path.") for key in self.sensitive)
+
+    def shown_route(self, event: dict[str, Any], arn: ExecuteApiArn) -> str:
+        """The request's route as logs and pages show it: `GET /hooks/abc`, or when the path bears
+        secrets, the route API Gateway matched (`GET /hooks/{token}`; the method alone without one)."""
+        if not self.hides_paths:
+            return arn.route
+        template = route_key(event, arn)
+        if template != arn.route or "/" not in template:
+            return template
+        return f"{arn.method} {REDACTED}" if arn.method else REDACTED
+
+    def shown_arn(self, arn_text: str, arn: ExecuteApiArn) -> str:
+        """The request's ARN as messages show it: without its path when the path bears secrets."""
+        if not self.hides_paths or not arn.method or not arn.path.strip("/"):
+            return arn_text
+        return f"{arn.prefix}/{arn.stage}/{arn.method}/{REDACTED}"
 
     def replace(self, **changes: Any) -> CompiledPolicy:
         """A copy with `changes` (the store attaching the generated function, tests removing the index)."""

@@ -7,6 +7,7 @@
 - anything that makes caching unsafe for the cache the policy declares (`cache:`): caching.py, the
   same analysis `make package` advises from;
 - a route written the Express way (`/pets/:id`), which matches the colon literally;
+- a path parameter that bears secrets (the path is in URLs, logs and ARNs: only our own displays hide it);
 - bearer tokens (`tokens:`): in a query string outside WebSocket `$connect` (URLs land in access
   logs), declared but never read, or checked only for issuer, audience and scopes (what API
   Gateway's own JWT and Cognito authorizers do without a Lambda).
@@ -34,7 +35,7 @@ from authorizer.policy.caching import cache_key, findings, reads
 from authorizer.policy.errors import Loc
 from authorizer.policy.ir import AllOf, AnyOf, Check, CompiledPolicy, CompiledRule, JmesCheck, Node, Not, SourceMatch
 from authorizer.policy.operators import typed_key
-from authorizer.policy.sources import is_claim
+from authorizer.policy.sources import is_claim, source_key
 
 LintWarning = tuple[Loc, str]
 _TOKEN_ONLY_ABSENT = ("header.", "query.", "stage.", "path.", "cookie.", "context.")
@@ -301,6 +302,23 @@ class _Linter:
                         f"in braces: did you mean {meant!r}?",
                     )
 
+    # -- secrets in the path -----------------------------------------------------------------
+    def secret_paths(self) -> Iterator[LintWarning]:
+        """A path parameter that bears secrets: said once, where it is first read."""
+        said: set[str] = set()
+        for rule in self.policy.rules:
+            for source, loc in reads(rule):
+                key = source_key(source)
+                if key.startswith("path.") and key in self.policy.sensitive and key not in said:
+                    said.add(key)
+                    yield (
+                        loc,
+                        f"{source} bears secrets, but a path cannot keep one: the URL is in API Gateway's access "
+                        "logs, and the method ARN (in the event, and in the IAM policy returned and `eval` prints) "
+                        "ends with it; this authorizer's decision line and local gateway show the route template "
+                        "instead, the rest is beyond it: send the secret in a header",
+                    )
+
     # -- bearer tokens -----------------------------------------------------------------------
     def tokens(self) -> Iterator[LintWarning]:
         tokens = self.policy.tokens
@@ -340,7 +358,12 @@ class _Linter:
         return bool(reading)
 
     def run(self) -> list[LintWarning]:
-        warnings: list[LintWarning] = [*self.caching(), *self.express_style_routes(), *self.tokens()]
+        warnings: list[LintWarning] = [
+            *self.caching(),
+            *self.express_style_routes(),
+            *self.tokens(),
+            *self.secret_paths(),
+        ]
         every = [self.facts(rule) for rule in self.policy.rules]
         offered = Counter(key for facts in every for key in facts.offers)
         live: list[_Facts] = []

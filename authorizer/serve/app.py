@@ -21,6 +21,7 @@ from aiohttp import ClientError, ClientSession, ClientTimeout, WSMsgType, web
 from multidict import CIMultiDict
 from yarl import URL
 
+from authorizer.policy.sources import REDACTED
 from authorizer.serve.gateway import Gateway, GatewayAnswer, Incoming
 from authorizer.serve.logtext import one_line
 from authorizer.serve.page import render_page
@@ -165,7 +166,7 @@ def _echo(request: web.Request, outcome: GatewayAnswer, gateway: Gateway, path: 
     return {
         "message": "allowed by the authorizer; this is the built-in echo backend (--upstream URL proxies instead)",
         "method": request.method,
-        "path": path,
+        "path": REDACTED if policy is not None and policy.hides_paths else path,
         "route": outcome.route,
         "rule": decision.rule if decision else None,
         "principalId": decision.shown_principal() if decision else None,
@@ -213,7 +214,11 @@ async def _proxy(request: web.Request, outcome: GatewayAnswer, target: Target) -
     except TimeoutError:
         return web.json_response({"message": "Endpoint request timed out"}, status=504, headers=outcome.headers)
     except ClientError as exc:
-        log.warning("upstream %s failed: %s", url, one_line(str(exc)))
+        policy = request.app[GATEWAY].store.current()
+        if policy is not None and policy.hides_paths:  # the URL holds the path, and maybe the message
+            log.warning("upstream %s failed: %s", request.app[UPSTREAM], type(exc).__name__)
+        else:
+            log.warning("upstream %s failed: %s", url, one_line(str(exc)))
         return web.json_response({"message": "Internal server error"}, status=502, headers=outcome.headers)
 
 
@@ -245,6 +250,9 @@ def _log_access(request: web.Request, status: int, outcome: GatewayAnswer | None
         return
     millis = (time.perf_counter() - started) * 1000
     method, path = one_line(request.method), one_line(request.raw_path.partition("?")[0])
+    policy = request.app[GATEWAY].store.current()
+    if policy is not None and policy.hides_paths:  # the route taken instead (shown_route), never the path
+        path = REDACTED if outcome is None else one_line(outcome.route.partition(" ")[2] or outcome.route)
     if outcome is None:
         access_log.info("%s %s %d outside-stage %.1fms", method, path, status, millis)
         return

@@ -204,7 +204,8 @@ class Gateway:
         request_id = spec.request_id or ""
         # the identity sources are read from the request as a REST API sees it: TOKEN events carry no headers
         request = Request(spec.to_event("rest" if kind is TOKEN else kind))
-        route = request.arn.route
+        policy = self.store.current()
+        route = request.arn.route if policy is None else policy.shown_route(request.event, request.arn)
         values = self.identity.values(request)
         if isinstance(values, str):
             reason = f"identity source {values} missing or empty: 401 without calling the authorizer"
@@ -220,7 +221,7 @@ class Gateway:
             response: dict[str, Any] | None = cached.response
             decision = cached.decision
         else:
-            decision, _, response = evaluate(event, self.store.current(), self.config.response, explained=True)
+            decision, _, response = evaluate(event, policy, self.config.response, explained=True)
         if response is None:
             return self._refuse("unauthorized", kind, route, request_id, decision.reason, decision)
         try:
@@ -236,7 +237,8 @@ class Gateway:
         else:
             verdict = "allow" if answer.isAuthorized else "explicit-deny"
         if verdict != "allow":
-            reason = _refusal_reason(verdict, answer, request.arn_text, decision)
+            arn = request.arn_text if policy is None else policy.shown_arn(request.arn_text, request.arn)
+            reason = _refusal_reason(verdict, answer, arn, decision)
             outcome = self._refuse(verdict, kind, route, request_id, reason, decision)
             outcome.cached = cached
             if cached is not None and cached.route != route:

@@ -6,7 +6,9 @@ redacted, as traces and logs redact them. Shown redacted: the principal and cont
 from such sources, in `requestContext.authorizer` too (the `Decision.shown_*` helpers); in the
 echoed authorizer event, such headers (names in any case), query parameters, stage variables and
 path parameters in every map they appear in, every cookie's value (the Cookie header and
-`cookies[]`), and always `authorizationToken` and `identitySource` (they are the credentials).
+`cookies[]`), and always `authorizationToken` and `identitySource` (they are the credentials). When a
+path parameter bears secrets, the concrete path and the ARN's path are redacted too, everywhere a
+request is shown (the route template, `resource` or `routeKey`, stays: `CompiledPolicy.shown_route`).
 What goes to an `--upstream` is not a display: it gets the request as sent and the real values.
 """
 
@@ -66,12 +68,34 @@ def shown_event(event: dict[str, Any] | None, sensitive: frozenset[str]) -> dict
             shown[field] = _redacted(shown[field])
     if isinstance(shown.get("cookies"), list):
         shown["cookies"] = [_cookie(c) for c in shown["cookies"]]
+    if any(key.startswith("path.") for key in sensitive):  # the path holds a secret: its route template only
+        _hide_paths(shown)
     if isinstance(shown.get("rawQueryString"), str):
         shown["rawQueryString"] = "&".join(
             f"{part.partition('=')[0]}={REDACTED}" if secret("query", unquote(part.partition("=")[0])) else part
             for part in shown["rawQueryString"].split("&")
         )
     return shown
+
+
+def _hide_paths(shown: dict[str, Any]) -> None:
+    """Every field holding the concrete path (or the ARN that ends with it), redacted in place; the
+    route templates (`resource`, `routeKey`) stay."""
+    for field in ("path", "rawPath"):
+        if field in shown:
+            shown[field] = _redacted(shown[field])
+    for field in ("methodArn", "routeArn"):
+        arn = shown.get(field)
+        if isinstance(arn, str) and arn.count("/") >= 3:  # …/stage/METHOD/path: the path goes
+            shown[field] = "/".join([*arn.split("/", 3)[:3], REDACTED])
+    context = shown.get("requestContext")
+    if isinstance(context, dict):
+        context = shown["requestContext"] = dict(context)
+        if "path" in context:
+            context["path"] = _redacted(context["path"])
+        http = context.get("http")
+        if isinstance(http, dict) and "path" in http:
+            context["http"] = {**http, "path": _redacted(http["path"])}
 
 
 def _redacted(value: Any) -> Any:
