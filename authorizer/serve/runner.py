@@ -4,7 +4,9 @@ For a malformed request (a bad header line, a bad request line, an oversized fie
 answers 400 with a text quoting the offending bytes, and logs them in a traceback; a header line
 may hold a credential. aiohttp has no public hook for these answers (aio-libs/aiohttp#3287), so the
 runner builds its connection handlers itself: they answer with API Gateway-like fixed bodies and
-write one access-log line naming the error's type only.
+write one access-log line naming the error's type only. That overrides `AppRunner._make_server`, a
+private method: pyproject.toml keeps aiohttp below 4, and tests/test_serve_malformed.py fails if it
+stops taking effect.
 """
 
 from __future__ import annotations
