@@ -146,6 +146,22 @@ def test_an_empty_secret_matches_nothing(aws: None, monkeypatch: pytest.MonkeyPa
     assert decide_with(one_secret("{env: LEAK_TEST_KEY}"), headers={"x-key": "x"}) == "unauthorized"
 
 
+def test_a_rotated_secret_takes_effect_on_the_next_request(aws: None, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The comparison keeps the secret's digest while the secret stays the same: a new value is a new digest."""
+    policy = load("secrets.yaml", one_secret("{env: LEAK_TEST_KEY}").encode()).policy
+
+    def effect(sent: str) -> str:
+        return decide(policy, Request(RequestSpec(headers={"x-key": sent}).to_event("rest")), Trace()).effect
+
+    assert effect(ENV_SECRET) == "allow"
+    monkeypatch.setenv("LEAK_TEST_KEY", "the-next-key")
+    assert (effect(ENV_SECRET), effect("the-next-key")) == ("unauthorized", "allow")
+    monkeypatch.setenv("LEAK_TEST_KEY", ENV_SECRET)  # and back
+    assert (effect(ENV_SECRET), effect("the-next-key")) == ("allow", "unauthorized")
+    monkeypatch.delenv("LEAK_TEST_KEY")
+    assert effect(ENV_SECRET) == "unauthorized"
+
+
 def test_stored_secrets_are_cached_for_max_age(aws: None) -> None:
     """Powertools keeps a fetched value for max_age: a deleted parameter still answers until then."""
     lookup = secret_lookup({"k": {"ssm": "/authorizer/api-key"}}, max_age=1)

@@ -62,7 +62,7 @@ from authorizer.event.kinds import REST, EventKind
 from authorizer.event.readers import classify
 from authorizer.event.request import Request
 from authorizer.policy.ir import Check, CompiledPolicy, CompiledRule, Node, Output
-from authorizer.policy.sources import Getter, Lookup
+from authorizer.policy.sources import Getter, Lookup, headers_reader
 
 log = logging.getLogger("authorizer.policy")
 FastDecide = Callable[[dict[str, Any], EventKind, str, ExecuteApiArn, bool], Any]
@@ -160,8 +160,13 @@ class _Body:
     def read_value_maps(self, indent: int, policy: CompiledPolicy) -> None:
         """The engine's `read_value_maps`: every value map the policy reads, read before any rule
         (maps that disagree raise BadEvent: FALLBACK, and the engine refuses)."""
+        headers = [s for s in policy.map_reads if s.key.startswith("header.") and s.basis is None]
+        if len(headers) > 1:  # one folding plan for them all
+            reader = self.bind(headers_reader(tuple(s.key.removeprefix("header.") for s in headers)))
+            self.emit(indent, f"{', '.join(self.slot(s.key) for s in headers)} = {reader}(ev, kind, a)")
         for source in policy.map_reads:
-            self.emit(indent, f"{self.slot(source.key)} = {self.bind(source.read)}(ev, kind, a)")
+            if len(headers) < 2 or source not in headers:
+                self.emit(indent, f"{self.slot(source.key)} = {self.bind(source.read)}(ev, kind, a)")
         if policy.reads_whole_maps:
             request = self.slot(_REQUEST)
             self.make_request(indent, request)

@@ -110,8 +110,12 @@ def agreed_values(single: Any, multi: Any, single_keys: tuple[str, ...], multi_k
 
 def joined_values(raw: object, name: str, fold_case: bool) -> Values:
     """HTTP API 2.0 comma-joins repeated names: `a,b` is two values."""
+    return _joined_at(raw, _keys(raw, name, fold_case))
+
+
+def _joined_at(raw: object, keys: tuple[str, ...]) -> Values:
     values: list[str] = []
-    for key in _keys(raw, name, fold_case):
+    for key in keys:
         value = raw[key]  # type: ignore[index]
         if type(value) is not str:
             raise BadEvent("a value map holds something other than strings")
@@ -131,6 +135,22 @@ def header_values(event: dict[str, Any], kind: EventKind, name: str) -> Values |
             keys = folding_plan(names).get(name, ())
             return agreed_values(single, multi, keys, keys) or None
     return multi_values(single, multi, name, True) or None
+
+
+def headers_values(event: dict[str, Any], kind: EventKind, names: tuple[str, ...]) -> list[Values | None]:
+    """`header_values` of each name (lower-cased), the map's folding plan found once for them all:
+    what a policy reading several headers pays before its rules (maps that disagree raise BadEvent)."""
+    single = event.get("headers")
+    if type(single) is dict and 1 < len(single) <= _PLANNED_MAP_SIZE:
+        keys = tuple(single)
+        if kind.value_maps == "joined":
+            plan = folding_plan(keys)
+            return [_joined_at(single, plan[name]) or None if name in plan else None for name in names]
+        multi = event.get("multiValueHeaders")
+        if type(multi) is dict and tuple(multi) == keys:
+            plan = folding_plan(keys)
+            return [agreed_values(single, multi, plan[n], plan[n]) or None if n in plan else None for n in names]
+    return [header_values(event, kind, name) for name in names]
 
 
 def query_values(event: dict[str, Any], kind: EventKind, name: str) -> Values | None:

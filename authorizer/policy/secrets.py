@@ -68,19 +68,29 @@ def secret_lookup(refs: Mapping[str, Mapping[str, Any]], max_age: int = MAX_AGE_
             return provider.get(where, decrypt=True, max_age=max_age)
         return provider.get(where, max_age=max_age)
 
+    places: dict[str, tuple[str, str]] = {}  # name → (store, where in it): found once, read every request
+    for name, ref in refs.items():
+        store = next((kind for kind in _STORES if isinstance(ref, Mapping) and ref.get(kind)), None)
+        if store is not None:
+            places[name] = (store, ref[store])
+
     def lookup(name: str) -> str:
-        ref = refs.get(name) or {}
-        store = next((kind for kind in _STORES if ref.get(kind)), None)
-        if store is None:
+        place = places.get(name)
+        if place is None:
             raise SecretUnavailable(f"secret {name!r}: not declared under `secrets:`")
-        where = f"{_STORES[store]} {ref[store]}"
+        store, location = place
+        if store == "env":  # every request reads it: the common case first
+            value = os.environ.get(location)
+            if value:
+                return value
+        where = f"{_STORES[store]} {location}"
         if name in failed:
             retry_at, why = failed[name]
             if time.monotonic() < retry_at:
                 raise why
             del failed[name]
         try:
-            value = fetch(store, ref[store])
+            value = fetch(store, location)
         except Exception as exc:  # unreachable store, missing permission, ...: unknown, never equal
             log.error("secret %r could not be fetched: %s", name, type(exc).__name__)
             why = SecretUnavailable(f"secret {name!r}: {where} could not be read ({_failure(exc)})")

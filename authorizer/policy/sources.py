@@ -13,7 +13,16 @@ from typing import Any
 
 from authorizer.event.arn import ExecuteApiArn
 from authorizer.event.kinds import NAMES, EventKind
-from authorizer.event.readers import Values, cookie_map, header_values, query_values, route_key, source_ip, token
+from authorizer.event.readers import (
+    Values,
+    cookie_map,
+    header_values,
+    headers_values,
+    query_values,
+    route_key,
+    source_ip,
+    token,
+)
 from authorizer.event.request import Request
 
 Getter = Callable[[Request], Values | None]
@@ -285,6 +294,19 @@ def lookup(source: str) -> Lookup:
         "arn.stage": lambda ev, kind, arn: (arn.stage,),
     }
     return Lookup(source, fixed[family])
+
+
+HeadersReader = Callable[[dict[str, Any], EventKind, ExecuteApiArn], list[Values | None]]
+
+
+def headers_reader(keys: tuple[str, ...]) -> HeadersReader:
+    """The headers `keys` (lower-cased) read at once, each as its `lookup` reads it: for a policy's
+    value maps, read before any rule (readers.headers_values finds the folding plan once)."""
+
+    def read(ev: dict[str, Any], kind: EventKind, arn: ExecuteApiArn) -> list[Values | None]:
+        return [v if v is None or "" not in v else _nonempty(v) for v in headers_values(ev, kind, keys)]
+
+    return read
 
 
 def getter(source: str) -> Getter:
