@@ -93,13 +93,18 @@ def test_the_reason_does_not_depend_on_which_rules_the_index_lets_a_request_try(
 
 
 @pytest.fixture
-def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+def credentials(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A region and made-up credentials: enough for botocore to try."""
     for key, value in {
         "AWS_DEFAULT_REGION": "us-east-1",
         "AWS_ACCESS_KEY_ID": "t",
         "AWS_SECRET_ACCESS_KEY": "t",
     }.items():
         monkeypatch.setenv(key, value)
+
+
+@pytest.fixture
+def aws(credentials: None) -> Iterator[None]:
     parameters.clear_caches()
     with mock_aws():
         boto3.client("secretsmanager").create_secret(Name="binary", SecretBinary=b"\x00\x01")
@@ -142,15 +147,11 @@ def test_a_store_that_failed_is_not_asked_again_for_a_while(aws: None, monkeypat
     assert fetches == ["/authorizer/nowhere"] * 2
 
 
-def test_an_unreachable_store_gives_up_within_api_gateways_budget(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_an_unreachable_store_gives_up_within_api_gateways_budget(
+    credentials: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """A store that accepts connections and never answers: refused well before the Lambda's 8 s timeout
     (botocore's defaults would wait 60 s per attempt, and API Gateway answer 500)."""
-    for key, value in {
-        "AWS_DEFAULT_REGION": "us-east-1",
-        "AWS_ACCESS_KEY_ID": "t",
-        "AWS_SECRET_ACCESS_KEY": "t",
-    }.items():
-        monkeypatch.setenv(key, value)
     with socket.socket() as silent:
         silent.bind(("127.0.0.1", 0))
         silent.listen(8)  # the kernel completes the handshakes; nothing ever reads or answers
