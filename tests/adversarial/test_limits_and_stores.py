@@ -8,16 +8,41 @@ import json
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from authorizer import handler
 from authorizer.decide.evaluate import evaluate
 from authorizer.decide.generated import FALLBACK
+from authorizer.decide.response import _size_bound, iam_response
 from authorizer.event.builder import RequestSpec
 from authorizer.stores.remote import RemotePolicyStore
 from tests.adversarial.conftest import served
 from tests.conftest import generated_response
 
 COPIES = "version: 1\nrules:\n  - {name: r, effect: allow, context: {a: {from: header.x-a}, b: {from: header.x-b}}}\n"
+
+
+TEXT = st.text(st.characters(codec="utf-8", exclude_categories=["Cs"]) | st.sampled_from('"\\\n\x00\u2028😀'))
+SCALAR = TEXT | st.integers() | st.floats(allow_nan=False, allow_infinity=False) | st.booleans()
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    principal=TEXT.filter(bool),
+    resources=st.lists(TEXT.filter(bool), min_size=1, max_size=3).map(tuple),
+    context=st.dictionaries(TEXT, SCALAR, max_size=4),
+    usage_key=st.none() | TEXT,
+)
+def test_the_size_bound_is_never_below_the_json_lambda_writes(
+    principal: str, resources: tuple[str, ...], context: dict[str, Any], usage_key: str | None
+) -> None:
+    """`check_size` serialises an answer only when its bound may exceed the limit: a bound below the
+    real size would let an oversized answer through, and API Gateway answer 500."""
+    response = iam_response(principal, "allow", resources, context, usage_key)
+    written = len(json.dumps(response, separators=(",", ":")).encode())
+    assert _size_bound(response) >= written
+    assert _size_bound({**response, "context": {"nested": {"a": 1}}}) >= 1 << 30  # measured, not bounded
 
 
 @pytest.mark.parametrize("size", [3_000, 4_500])
