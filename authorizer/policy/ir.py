@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any, Literal
 from authorizer.event.arn import ExecuteApiArn
 from authorizer.event.readers import route_key
 from authorizer.policy.errors import Loc
-from authorizer.policy.sources import REDACTED, Basis, Getter, Lookup
+from authorizer.policy.sources import REDACTED, Basis, Getter, Lookup, hides_paths
 
 if TYPE_CHECKING:  # `cryptography` comes with it: only policies with `tokens:` import it (policy/claims.py)
     from authorizer.tokens.verify import IssuerConfig
@@ -312,6 +312,7 @@ class CompiledPolicy:
     __slots__ = (
         "digest",
         "fast",
+        "hides_paths",
         "index",
         "map_reads",
         "name",
@@ -361,11 +362,7 @@ class CompiledPolicy:
         self.tokens = tokens
         self.unavailable_secrets = unavailable_secrets
         self.fast = fast
-
-    @property
-    def hides_paths(self) -> bool:
-        """A path parameter bears secrets: what we show of a request names its route, never its path."""
-        return any(key.startswith("path.") for key in self.sensitive)
+        self.hides_paths = hides_paths(sensitive)  # derived: decided once, read by every decision line
 
     def shown_route(self, event: dict[str, Any], arn: ExecuteApiArn) -> str:
         """The request's route as logs and pages show it: `GET /hooks/abc`, or when the path bears
@@ -385,4 +382,5 @@ class CompiledPolicy:
 
     def replace(self, **changes: Any) -> CompiledPolicy:
         """A copy with `changes` (the store attaching the generated function, tests removing the index)."""
-        return CompiledPolicy(**{**{name: getattr(self, name) for name in self.__slots__}, **changes})
+        given = {name: getattr(self, name) for name in self.__slots__ if name != "hides_paths"}
+        return CompiledPolicy(**{**given, **changes})

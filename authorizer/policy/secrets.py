@@ -52,7 +52,7 @@ def request_budget_config() -> Any:
 def secret_lookup(refs: Mapping[str, Mapping[str, Any]], max_age: int = MAX_AGE_SECONDS) -> SecretLookup:
     """name → current value, for the `secrets:` section of a policy; SecretUnavailable otherwise."""
     providers: dict[str, Any] = {}  # store → its Powertools provider, made on first use
-    failed: dict[str, tuple[float, SecretUnavailable]] = {}  # name → (when to try again, why)
+    failed: dict[str, tuple[float, str]] = {}  # name → (when to try again, why)
 
     def fetch(store: str, where: str) -> Any:
         if store == "env":
@@ -87,15 +87,15 @@ def secret_lookup(refs: Mapping[str, Mapping[str, Any]], max_age: int = MAX_AGE_
         if name in failed:
             retry_at, why = failed[name]
             if time.monotonic() < retry_at:
-                raise why
+                raise SecretUnavailable(why)  # a new one each time: a re-raised one grows its traceback
             del failed[name]
         try:
             value = fetch(store, location)
         except Exception as exc:  # unreachable store, missing permission, ...: unknown, never equal
             log.error("secret %r could not be fetched: %s", name, type(exc).__name__)
-            why = SecretUnavailable(f"secret {name!r}: {where} could not be read ({_failure(exc)})")
+            why = f"secret {name!r}: {where} could not be read ({_failure(exc)})"
             failed[name] = (time.monotonic() + RETRY_SECONDS, why)
-            raise why from None
+            raise SecretUnavailable(why) from None
         if value is None:
             raise SecretUnavailable(f"secret {name!r}: {where} is not set")
         if not isinstance(value, str) or not value:

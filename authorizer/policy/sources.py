@@ -171,6 +171,12 @@ def is_sensitive(source: str, extra: frozenset[str] = frozenset()) -> bool:
     return family in FAMILIES and any(word in lowered for word in _SENSITIVE_WORDS)
 
 
+def hides_paths(sensitive: frozenset[str]) -> bool:
+    """A path parameter bears secrets, so the path holds one: what we show of a request names its
+    route, never its path (`CompiledPolicy.shown_route`, the local gateway)."""
+    return any(key.startswith("path.") for key in sensitive)
+
+
 TEXT_ONLY = ("header", "query", "stage", "path", "cookie", "token", "source_ip", "route", "arn", "kind")
 
 

@@ -19,7 +19,7 @@ from urllib.parse import unquote
 
 from authorizer.decide.decision import Decision
 from authorizer.event.kinds import EventKind
-from authorizer.policy.sources import REDACTED, is_sensitive, source_key
+from authorizer.policy.sources import REDACTED, hides_paths, is_sensitive, source_key
 
 _MAPS = {  # event field → the source family its names belong to
     "headers": "header",
@@ -68,7 +68,7 @@ def shown_event(event: dict[str, Any] | None, sensitive: frozenset[str]) -> dict
             shown[field] = _redacted(shown[field])
     if isinstance(shown.get("cookies"), list):
         shown["cookies"] = [_cookie(c) for c in shown["cookies"]]
-    if any(key.startswith("path.") for key in sensitive):  # the path holds a secret: its route template only
+    if hides_paths(sensitive):  # the path holds a secret: its route template only
         _hide_paths(shown)
     if isinstance(shown.get("rawQueryString"), str):
         shown["rawQueryString"] = "&".join(
