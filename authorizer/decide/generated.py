@@ -161,11 +161,12 @@ class _Body:
         """The engine's `read_value_maps`: every value map the policy reads, read before any rule
         (maps that disagree raise BadEvent: FALLBACK, and the engine refuses)."""
         headers = [s for s in policy.map_reads if s.key.startswith("header.") and s.basis is None]
-        if len(headers) > 1:  # one folding plan for them all
-            reader = self.bind(headers_reader(tuple(s.key.removeprefix("header.") for s in headers)))
-            self.emit(indent, f"{', '.join(self.slot(s.key) for s in headers)} = {reader}(ev, kind, a)")
+        together = headers if len(headers) > 1 else []  # one folding plan for them all
+        if together:
+            reader = self.bind(headers_reader(tuple(s.key.removeprefix("header.") for s in together)))
+            self.emit(indent, f"{', '.join(self.slot(s.key) for s in together)} = {reader}(ev, kind, a)")
         for source in policy.map_reads:
-            if len(headers) < 2 or source not in headers:
+            if source not in together:
                 self.emit(indent, f"{self.slot(source.key)} = {self.bind(source.read)}(ev, kind, a)")
         if policy.reads_whole_maps:
             request = self.slot(_REQUEST)

@@ -178,6 +178,12 @@ def _echo(request: web.Request, outcome: GatewayAnswer, gateway: Gateway, path: 
     }
 
 
+def _hides_paths(gateway: Gateway) -> bool:
+    """The policy in use has a secret-bearing path parameter: no request's path is shown or logged."""
+    policy = gateway.store.current()
+    return policy is not None and policy.hides_paths
+
+
 def _shown_authorizer(outcome: GatewayAnswer) -> dict[str, Any]:
     return shown_authorizer(outcome.authorizer, outcome.decision, outcome.kind)
 
@@ -214,8 +220,7 @@ async def _proxy(request: web.Request, outcome: GatewayAnswer, target: Target) -
     except TimeoutError:
         return web.json_response({"message": "Endpoint request timed out"}, status=504, headers=outcome.headers)
     except ClientError as exc:
-        policy = request.app[GATEWAY].store.current()
-        if policy is not None and policy.hides_paths:  # the URL holds the path, and maybe the message
+        if _hides_paths(request.app[GATEWAY]):  # the URL holds the path, and maybe the message
             log.warning("upstream %s failed: %s", request.app[UPSTREAM], type(exc).__name__)
         else:
             log.warning("upstream %s failed: %s", url, one_line(str(exc)))
@@ -250,8 +255,7 @@ def _log_access(request: web.Request, status: int, outcome: GatewayAnswer | None
         return
     millis = (time.perf_counter() - started) * 1000
     method, path = one_line(request.method), one_line(request.raw_path.partition("?")[0])
-    policy = request.app[GATEWAY].store.current()
-    if policy is not None and policy.hides_paths:  # the route taken instead (shown_route), never the path
+    if _hides_paths(request.app[GATEWAY]):  # the route taken instead (shown_route), never the path
         path = REDACTED if outcome is None else one_line(outcome.route.partition(" ")[2] or outcome.route)
     if outcome is None:
         access_log.info("%s %s %d outside-stage %.1fms", method, path, status, millis)
